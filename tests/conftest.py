@@ -1,0 +1,136 @@
+"""Fixtures: an app on a fresh schema per session, clean tables and broker per test.
+
+Embedded mode (SQLite + fakeredis, synchronous jobs) unless XENO_TEST_DATABASE_URL and
+XENO_TEST_REDIS_URL point at a real MariaDB and Redis; then a uuid-named database is
+created for the session and the Redis db is flushed around each test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from xeno import create_app
+from xeno.extensions import db as _db
+
+from .actions import ApiActions
+
+SERVER_DB = os.environ.get("XENO_TEST_DATABASE_URL")
+SERVER_REDIS = os.environ.get("XENO_TEST_REDIS_URL")
+REAL = bool(SERVER_DB and SERVER_REDIS)
+
+real_servers = pytest.mark.skipif(not REAL, reason="needs XENO_TEST_DATABASE_URL and XENO_TEST_REDIS_URL")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """On the real-server run nothing may be skipped: a skip there hides a broken setup."""
+    if REAL and os.environ.get("XENO_TEST_NO_SKIPS") == "1":
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        skipped = reporter.stats.get("skipped", []) if reporter else []
+        if skipped:
+            reporter.write_line(f"{len(skipped)} test(s) skipped on the real-server run", red=True)
+            session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this test session."""
+    if not REAL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    name = f"xeno_test_{uuid.uuid4().hex[:10]}"
+    server = create_engine(make_url(SERVER_DB).set(database=None))
+    with server.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield make_url(SERVER_DB).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        server.dispose()
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url: str) -> str:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        _db.create_all()
+        _db.engine.dispose()
+    return database_url
+
+
+def test_config(database_url: str, **overrides: object) -> dict[str, object]:
+    """The configuration every test app starts from."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": SERVER_REDIS if REAL else None,
+        "SECRET_KEY": "test-secret-key",
+        "RECEIPT_SECRET": "test-receipt-secret",
+        "SESSION_COOKIE_SECURE": False,
+        "STREAM_RECLAIM_IDLE_MS": 60_000,
+        **overrides,
+    }
+
+
+test_config.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def app(_schema: str) -> Iterator[Flask]:
+    """An app on clean tables and an empty broker."""
+    app = create_app(test_config(_schema))
+    with app.app_context():
+        _clean_tables()
+        broker_conn = app.extensions["xeno_redis"]
+        broker_conn.flushdb()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+        if REAL:
+            app.extensions["xeno_redis"].flushdb()
+
+
+def _clean_tables() -> None:
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "mysql":
+            conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+            for table in _db.metadata.sorted_tables:
+                conn.execute(text(f"TRUNCATE TABLE `{table.name}`"))
+            conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+        else:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for HTTP calls."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    """A CLI runner bound to the test app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def broker(app: Flask) -> redis.Redis:
+    """The app's broker connection (real Redis or in-process fakeredis)."""
+    return app.extensions["xeno_redis"]
+
+
+@pytest.fixture
+def api(app: Flask, client: FlaskClient) -> ApiActions:
+    """API calls with a fresh token, plus `drain()` to run pending jobs."""
+    return ApiActions(app, client)

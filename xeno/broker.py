@@ -1,0 +1,124 @@
+"""The broker: Redis (or in-process fakeredis in embedded mode), streams and RQ queues."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import fakeredis
+import redis
+from flask import Flask, current_app
+from rq import Queue
+
+STREAM_PREFIX = "xeno:stream:"
+GROUP = "xeno"
+BATCH_TTL = 7 * 24 * 3600
+DRAIN_FLAG_TTL = 30
+MAX_BATCH_ERRORS = 1000
+
+
+def init_app(app: Flask) -> None:
+    """Connect lazily: nothing talks to Redis until the first use."""
+    url = app.config.get("REDIS_URL")
+    if url:
+        conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+    else:
+        conn = fakeredis.FakeStrictRedis(server=fakeredis.FakeServer())
+    app.extensions["xeno_redis"] = conn
+
+
+def connection() -> redis.Redis:
+    """The app's broker connection."""
+    return current_app.extensions["xeno_redis"]
+
+
+def embedded() -> bool:
+    """Embedded mode runs jobs in-process and synchronously."""
+    return not current_app.config.get("REDIS_URL")
+
+
+def queue(name: str = "default") -> Queue:
+    """An RQ queue on the app's broker; synchronous in embedded mode (RQ's testing recipe)."""
+    return Queue(name, connection=connection(), is_async=not embedded())
+
+
+def enqueue(func: Callable[..., Any], *args: Any, queue_name: str = "default", **options: Any):
+    """Enqueue a job; the one place jobs are queued from, so every job sees the same broker."""
+    options.setdefault("result_ttl", 0)
+    options.setdefault("failure_ttl", 7 * 24 * 3600)
+    return queue(queue_name).enqueue(func, *args, **options)
+
+
+def stream_key(name: str) -> str:
+    """The Redis key of a named stream."""
+    return STREAM_PREFIX + name
+
+
+def batch_key(batch_id: str) -> str:
+    """The Redis hash that tracks one published batch."""
+    return f"xeno:batch:{batch_id}"
+
+
+def publish(stream: str, records: list[dict[str, Any]]) -> str:
+    """Publish records as one stream entry and open their batch, atomically; return its id."""
+    batch_id = uuid.uuid4().hex
+    conn = connection()
+    with conn.pipeline(transaction=True) as pipe:
+        pipe.hset(
+            batch_key(batch_id),
+            mapping={
+                "kind": stream,
+                "received": len(records),
+                "stored": 0,
+                "rejected": 0,
+                "created_at": int(time.time()),
+            },
+        )
+        pipe.expire(batch_key(batch_id), BATCH_TTL)
+        pipe.xadd(
+            stream_key(stream), {"b": batch_id, "d": json.dumps(records, separators=(",", ":"))}
+        )
+        pipe.execute()
+    request_drain(stream)
+    return batch_id
+
+
+def request_drain(stream: str) -> None:
+    """Queue one drain per burst of publishes.
+
+    A short-lived flag rather than RQ's `unique=True`: a job id stays taken after its
+    worker is killed, which would block draining for good; the flag expires instead, and
+    the drain clears it before reading, so a publish that races a finishing drain queues
+    a fresh one.
+    """
+    if connection().set(f"xeno:drain:{stream}", 1, nx=True, ex=DRAIN_FLAG_TTL):
+        from .jobs.streams import drain_stream  # jobs sit above the broker
+
+        enqueue(drain_stream, stream, queue_name="streams", job_timeout=3600)
+
+
+def batch_status(batch_id: str) -> dict[str, Any] | None:
+    """A batch's counts and errors, or None if unknown or expired."""
+    conn = connection()
+    with conn.pipeline() as pipe:
+        pipe.hgetall(batch_key(batch_id))
+        pipe.lrange(batch_key(batch_id) + ":errors", 0, MAX_BATCH_ERRORS - 1)
+        raw, errors = pipe.execute()
+    if not raw:
+        return None
+    data = {k.decode(): v.decode() for k, v in raw.items()}
+    received, stored, rejected = (int(data[k]) for k in ("received", "stored", "rejected"))
+    done = stored + rejected
+    status = "done" if done >= received else ("processing" if done else "queued")
+    return {
+        "batch_id": batch_id,
+        "kind": data["kind"],
+        "status": status,
+        "received": received,
+        "stored": stored,
+        "rejected": rejected,
+        "errors": [json.loads(e) for e in errors],
+    }

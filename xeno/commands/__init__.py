@@ -1,0 +1,1 @@
+"""Click commands behind `xeno`; each module is one family of commands."""

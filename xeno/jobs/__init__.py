@@ -1,0 +1,1 @@
+"""Background work: stream consumers and jobs, run by `xeno worker` (in-process when embedded)."""

@@ -1,0 +1,132 @@
+"""The one batch-consumer mechanism: drain a Redis stream into one bulk write per read.
+
+At-least-once (consumer groups, ack after the write commits, reclaim of a dead consumer's
+entries) plus idempotent writes: nothing lost, nothing counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from flask import current_app
+
+from ..broker import (
+    BATCH_TTL,
+    GROUP,
+    MAX_BATCH_ERRORS,
+    batch_key,
+    connection,
+    embedded,
+    stream_key,
+)
+
+# A store function takes the decoded records of one read and returns the ones it rejected
+# as (position in that list, message).
+Store = Callable[[list[dict[str, Any]]], list[tuple[int, str]]]
+TARGET_ROWS = 5000
+
+
+def stores() -> dict[str, Store]:
+    """Each stream's bulk write; the domain owns them, this module only calls them."""
+    from .. import ingest
+
+    table: dict[str, Store] = {
+        "customers": ingest.store_customers,
+        "orders": ingest.store_orders,
+    }
+    try:
+        from .. import delivery
+    except ImportError:  # campaigns not installed in this build
+        return table
+    table["receipts"] = delivery.store_receipts
+    return table
+
+
+def consumer_name() -> str:
+    """Unique per process, so a dead process's pending entries can be told apart."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def ensure_group(conn: redis.Redis, key: str) -> None:
+    """Create the consumer group (and the stream) once; later calls are no-ops."""
+    try:
+        conn.xgroup_create(key, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def drain_stream(name: str, consumer: str | None = None) -> int:
+    """Apply a stream's entries until it is empty; return how many records were handled."""
+    conn = connection()
+    key = stream_key(name)
+    # Clear the flag first: a publish from now on queues a new drain, so none is stranded.
+    conn.delete(f"xeno:drain:{name}")
+    ensure_group(conn, key)
+    consumer = consumer or consumer_name()
+    store = stores()[name]
+    idle_ms = int(current_app.config.get("STREAM_RECLAIM_IDLE_MS", 60_000))
+    linger_ms = None if embedded() else int(current_app.config.get("STREAM_LINGER_MS", 50))
+    count, handled = 8, 0
+    while True:
+        entries = reclaim(conn, key, consumer, idle_ms)
+        if not entries:
+            reply = conn.xreadgroup(GROUP, consumer, {key: ">"}, count=count, block=linger_ms)
+            entries = reply[0][1] if reply else []
+        if not entries:
+            return handled
+        rows = apply_entries(conn, key, entries, store)
+        handled += rows
+        # Aim at ~5000 rows a statement whether entries hold one record or a thousand.
+        count = max(1, min(1000, TARGET_ROWS * len(entries) // max(rows, 1)))
+
+
+def reclaim(conn: redis.Redis, key: str, consumer: str, idle_ms: int) -> list[Any]:
+    """Take over entries another consumer read but never acknowledged (it died)."""
+    reply = conn.xautoclaim(key, GROUP, consumer, min_idle_time=idle_ms, start_id="0-0", count=50)
+    claimed = reply[1] if reply else []
+    return [entry for entry in claimed if entry and entry[1] is not None]
+
+
+def apply_entries(conn: redis.Redis, key: str, entries: list[Any], store: Store) -> int:
+    """Write one read's records in one bulk call, then count and ack them in one transaction."""
+    records: list[dict[str, Any]] = []
+    owners: list[tuple[str, int]] = []
+    for _entry_id, fields in entries:
+        batch_id = fields[b"b"].decode()
+        for index, record in enumerate(json.loads(fields[b"d"])):
+            records.append(record)
+            owners.append((batch_id, index))
+    rejected = store(records) if records else []
+    stored = Counter(batch for batch, _ in owners)
+    errors: dict[str, list[str]] = {}
+    for position, message in rejected:
+        batch_id, index = owners[position]
+        stored[batch_id] -= 1
+        errors.setdefault(batch_id, []).append(
+            json.dumps({"index": index, "id": records[position].get("id"), "message": message})
+        )
+    with conn.pipeline(transaction=True) as pipe:
+        for batch_id, count in stored.items():
+            bkey = batch_key(batch_id)
+            pipe.hincrby(bkey, "stored", count)
+            if batch_id in errors:
+                pipe.hincrby(bkey, "rejected", len(errors[batch_id]))
+                pipe.rpush(bkey + ":errors", *errors[batch_id])
+                pipe.ltrim(bkey + ":errors", 0, MAX_BATCH_ERRORS - 1)
+                pipe.expire(bkey + ":errors", BATCH_TTL)
+        pipe.xack(key, GROUP, *[entry_id for entry_id, _ in entries])
+        pipe.xdel(key, *[entry_id for entry_id, _ in entries])
+        pipe.execute()
+    return len(records)
+
+
+def backlog(conn: redis.Redis, name: str) -> int:
+    """Records' entries not yet applied: acked entries are deleted, so the length is the rest."""
+    return int(conn.xlen(stream_key(name)))
