@@ -50,4 +50,3 @@ class ApiActions:
         worker = AppWorker(list(QUEUES), connection=conn)
         worker.app = self.app
         worker.work(burst=True, logging_level="WARNING")
-

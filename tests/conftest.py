@@ -27,7 +27,9 @@ SERVER_DB = os.environ.get("XENO_TEST_DATABASE_URL")
 SERVER_REDIS = os.environ.get("XENO_TEST_REDIS_URL")
 REAL = bool(SERVER_DB and SERVER_REDIS)
 
-real_servers = pytest.mark.skipif(not REAL, reason="needs XENO_TEST_DATABASE_URL and XENO_TEST_REDIS_URL")
+real_servers = pytest.mark.skipif(
+    not REAL, reason="needs XENO_TEST_DATABASE_URL and XENO_TEST_REDIS_URL"
+)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
