@@ -1,0 +1,176 @@
+"""The field registry: every field a rule can name, built-in or from a plug-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import ColumnElement, Table
+
+from . import derived
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "xeno.segment_fields"
+TYPES = ("number", "integer", "datetime", "text")
+_BASE_OPS = ("=", "!=", "in", "not in", "is empty", "is not empty")
+TYPE_OPERATORS: dict[str, tuple[str, ...]] = {
+    "number": _BASE_OPS + (">", ">=", "<", "<=", "between"),
+    "integer": _BASE_OPS + (">", ">=", "<", "<=", "between"),
+    "datetime": _BASE_OPS + (">", ">=", "<", "<=", "between"),
+    "text": _BASE_OPS + ("contains", "starts with", "ends with"),
+}
+TYPE_WORDS = {"number": "a number", "integer": "a whole number",
+              "datetime": "a date-time", "text": "text"}
+KEYWORDS = frozenset({
+    "and", "or", "not", "between", "in", "contains", "starts", "ends", "with", "is",
+    "empty", "today", "ago", "day", "days", "week", "weeks", "month", "months", "year", "years",
+})
+_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+# compile(table, op, value, now) for op in = > >= < <= contains/starts with/ends with
+CompileHook = Callable[[Table, str, Any, dt.datetime], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A name a rule can use: its type, where its value lives and what it means."""
+
+    name: str
+    type: str
+    column: Callable[[Table], ColumnElement[Any]] | None = None
+    help: str = ""
+    nullable: bool | None = None  # None: numbers are never empty, other types may be
+    operators: tuple[str, ...] = ()
+    scale: int = 2  # decimals a number column stores; integers have 0
+    compile: CompileHook | None = field(default=None, compare=False)
+    empty: Callable[[Table], ColumnElement[bool]] | None = field(default=None, compare=False)
+    validate: Callable[[Any], str | None] | None = field(default=None, compare=False)
+    enabled: Callable[[], bool] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        name = self.name.lower()
+        if not _NAME.match(name) or name in KEYWORDS:
+            raise ValueError(f"{self.name!r} cannot be a field name")
+        if self.type not in TYPES:
+            raise ValueError(f"field {name}: type must be one of {', '.join(TYPES)}")
+        if self.column is None and self.compile is None:
+            raise ValueError(f"field {name}: needs a column or a compile hook")
+        object.__setattr__(self, "name", name)
+        if self.nullable is None:
+            object.__setattr__(self, "nullable", self.type in ("datetime", "text"))
+        if self.type == "integer":
+            object.__setattr__(self, "scale", 0)
+        if not self.operators:
+            object.__setattr__(self, "operators", TYPE_OPERATORS[self.type])
+
+    @property
+    def type_words(self) -> str:
+        """Name the type in words for messages ('a number', 'text')."""
+        return TYPE_WORDS[self.type]
+
+    def describe(self) -> dict[str, Any]:
+        """Return what the builder page needs to draw this field's menus."""
+        return {"name": self.name, "type": self.type, "operators": list(self.operators),
+                "help": self.help, "nullable": self.nullable}
+
+
+class Registry:
+    """Fields by name; built-ins register at import, plug-ins on first use."""
+
+    def __init__(self) -> None:
+        self._fields: dict[str, Field] = {}
+        self._plugins_loaded = False
+
+    def register(self, item: Field, replace: bool = False) -> Field:
+        """Add a field; a second field with the same name is refused unless `replace`."""
+        if not isinstance(item, Field):
+            raise TypeError(f"expected a Field, got {type(item).__name__}")
+        if item.name in self._fields and not replace:
+            raise ValueError(f"field {item.name} is already registered")
+        self._fields[item.name] = item
+        return item
+
+    def unregister(self, name: str) -> None:
+        """Remove a field (tests and plug-in reloads)."""
+        self._fields.pop(name.lower(), None)
+
+    def get(self, name: str) -> Field | None:
+        """Return the enabled field called `name` (any case), or None."""
+        self._ensure_plugins()
+        found = self._fields.get(name.lower())
+        if found is None or (found.enabled is not None and not found.enabled()):
+            return None
+        return found
+
+    def all(self) -> list[Field]:
+        """Return every enabled field, in registration order."""
+        self._ensure_plugins()
+        return [f for f in self._fields.values() if f.enabled is None or f.enabled()]
+
+    def names(self) -> list[str]:
+        """Return the names of every enabled field."""
+        return [f.name for f in self.all()]
+
+    def _ensure_plugins(self) -> None:
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            self.load_entry_points()
+
+    def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> list[str]:
+        """Load fields from installed plug-ins; a broken plug-in is logged and skipped."""
+        self._plugins_loaded = True
+        loaded: list[str] = []
+        for ep in entry_points(group=group):
+            try:
+                for item in _as_fields(ep.load()):
+                    self.register(item, replace=item.name in loaded)
+                    loaded.append(item.name)
+            except Exception:  # a plug-in's failure must not take the rule language down
+                log.exception("skipping segment field plug-in %r (%s)", ep.name, ep.value)
+        return loaded
+
+
+def _as_fields(obj: Any) -> list[Field]:
+    if callable(obj) and not isinstance(obj, Field):
+        obj = obj()
+    items = [obj] if isinstance(obj, Field) else list(obj)
+    for item in items:
+        if not isinstance(item, Field):
+            raise TypeError(f"a plug-in returned {type(item).__name__}, not a Field")
+    return items
+
+
+def builtin_fields() -> Iterable[Field]:
+    """Return the fields SPEC defines, on the `customers` table."""
+    return (
+        Field("spend", "number", lambda t: t.c.total_spend,
+              help="Sum of the customer's order amounts in INR; 0 without orders."),
+        Field("visits", "integer", lambda t: t.c.visits,
+              help="Number of orders; 0 without orders. Decimals compare exactly "
+                   "(visits > 2.5 means visits >= 3)."),
+        Field("avg_order", "number", compile=derived.avg_order,
+              validate=derived.check_avg_order_value,
+              help="Spend divided by visits in INR, compared exactly; 0 without orders. "
+                   "Values take at most 6 decimals."),
+        Field("last_visit", "datetime", lambda t: t.c.last_visit_at,
+              help="Time of the latest order (UTC); empty if the customer never ordered."),
+        Field("inactive_days", "integer", compile=derived.inactive_days,
+              help="Whole days (24 h) since the last visit, or since signup for a customer "
+                   "who never visited. Decimals compare exactly."),
+        Field("signup", "datetime", lambda t: t.c.signup_at, nullable=False,
+              help="When the customer signed up (UTC), or was first stored if not sent."),
+        Field("city", "text", lambda t: t.c.city, help="City; empty when missing or \"\"."),
+        Field("name", "text", lambda t: t.c.name, help="Customer's name."),
+        Field("email", "text", lambda t: t.c.email, help="E-mail address; empty when missing."),
+        Field("phone", "text", lambda t: t.c.phone, help="Phone number; empty when missing."),
+    )
+
+
+registry = Registry()
+for _field in builtin_fields():
+    registry.register(_field)

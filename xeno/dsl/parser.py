@@ -1,0 +1,182 @@
+"""Parse rule text into a checked tree; every failure becomes a RuleError with a position."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken, VisitError
+
+from .checks import check
+from .errors import RuleError, caret
+from .syntax import syntax_error
+from .tree import (
+    MAX_LENGTH, MAX_NESTING, Comparison, Date, DateTime, Node, Not, Number, Relative, String,
+    Today, make_and, make_or,
+)
+
+
+@lru_cache(maxsize=1)
+def get_parser() -> Lark:
+    """Build the LALR parser once (Lark caches the tables on disk)."""
+    return Lark.open_from_package("xeno.dsl", "grammar.lark", parser="lalr", cache=True,
+                                  propagate_positions=True)
+
+
+def parse(text: str) -> Node:
+    """Parse and check a rule; raise RuleError saying where and what is wrong."""
+    tree = parse_unchecked(text)
+    return check(tree, text)
+
+
+def parse_unchecked(text: str) -> Node:
+    """Parse a rule into a tree without looking fields up (for editors and tests)."""
+    if not isinstance(text, str):
+        raise RuleError("the rule must be text", 1, 1)
+    if not text.strip():
+        raise RuleError("the rule is empty", 1, 1, expected=["a condition"])
+    if len(text) > MAX_LENGTH:
+        line, column = _position(text, MAX_LENGTH)
+        raise RuleError(f"the rule is longer than {MAX_LENGTH:,} characters", line, column,
+                        hint="split it into saved segments", context=caret(text, line, column))
+    _check_nesting(text)
+    parser = get_parser()
+    try:
+        parsed = parser.parse(text)
+    except (UnexpectedCharacters, UnexpectedToken) as exc:
+        raise syntax_error(exc, text) from None
+    except LarkError as exc:  # anything else Lark may raise still has to be a RuleError
+        raise RuleError(f"the rule cannot be read: {exc}", 1, 1) from None
+    try:
+        return _Build(text).transform(parsed)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, RuleError):
+            raise exc.orig_exc from None
+        raise RuleError(f"the rule cannot be read: {exc.orig_exc}", 1, 1) from None
+    except RecursionError:
+        raise RuleError("the rule is nested too deeply", 1, 1) from None
+
+
+_PARENS = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[()]""", re.S)
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse more than MAX_NESTING open parentheses before Lark recurses on them."""
+    depth = 0
+    for match in _PARENS.finditer(text):
+        token = match.group()
+        if token == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                line, column = _position(text, match.start())
+                raise RuleError(
+                    f"the rule nests parentheses more than {MAX_NESTING} levels deep",
+                    line, column, hint="flatten the groups", context=caret(text, line, column))
+        elif token == ")":
+            depth = max(0, depth - 1)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+_ESCAPE = re.compile(r"\\(.)", re.S)
+_TEXT_OPS = {"contains": "contains", "starts": "starts with", "ends": "ends with"}
+
+
+def _pos(token: Token) -> dict[str, Any]:
+    return {"line": token.line, "column": token.column}
+
+
+@v_args(inline=True)
+class _Build(Transformer):
+    """Turn Lark's parse tree into tree.py's dataclasses, keeping token positions."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def _fail(self, message: str, token: Token, hint: str | None = None) -> RuleError:
+        return RuleError(message, token.line, token.column, hint=hint,
+                         context=caret(self.text, token.line, token.column))
+
+    def or_expr(self, *children: Node) -> Node:
+        return make_or(children, line=children[0].line, column=children[0].column)
+
+    def and_expr(self, *children: Node) -> Node:
+        return make_and(children, line=children[0].line, column=children[0].column)
+
+    def not_(self, keyword: Token, child: Node) -> Node:
+        return Not(child, **_pos(keyword))
+
+    def _cmp(self, name: Token, op: str, op_token: Token, value: Any) -> Comparison:
+        return Comparison(name.value.lower(), op, value, name.line, name.column,
+                          op_token.line, op_token.column)
+
+    def compare(self, name: Token, op: Token, value: Any) -> Comparison:
+        return self._cmp(name, "!=" if op.value == "<>" else op.value, op, value)
+
+    def between(self, name: Token, keyword: Token, low: Any, high: Any) -> Comparison:
+        return self._cmp(name, "between", keyword, (low, high))
+
+    def in_(self, name: Token, keyword: Token, values: tuple) -> Comparison:
+        return self._cmp(name, "in", keyword, values)
+
+    def not_in(self, name: Token, keyword: Token, _in: Token, values: tuple) -> Comparison:
+        return self._cmp(name, "not in", keyword, values)
+
+    def text_op(self, name: Token, keyword: Token, value: Any) -> Comparison:
+        return self._cmp(name, _TEXT_OPS[keyword.value.lower()], keyword, value)
+
+    def empty(self, name: Token, keyword: Token, _empty: Token) -> Comparison:
+        return self._cmp(name, "is empty", keyword, None)
+
+    def not_empty(self, name: Token, keyword: Token, _not: Token, _empty: Token) -> Comparison:
+        return self._cmp(name, "is not empty", keyword, None)
+
+    def values(self, *values: Any) -> tuple:
+        return values
+
+    def number(self, token: Token) -> Number:
+        try:
+            return Number(Decimal(token.value), **_pos(token))
+        except InvalidOperation:
+            raise self._fail(f"'{token.value}' is not a number", token) from None
+
+    def string(self, token: Token) -> String:
+        return String(_ESCAPE.sub(r"\1", token.value[1:-1]), **_pos(token))
+
+    def date(self, token: Token) -> Date:
+        try:
+            return Date(dt.date.fromisoformat(token.value), **_pos(token))
+        except ValueError:
+            raise self._fail(f"{token.value} is not a date", token,
+                             hint="dates are YYYY-MM-DD, e.g. 2024-01-31") from None
+
+    def datetime(self, token: Token) -> DateTime:
+        raw = token.value.upper()
+        try:
+            moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except (ValueError, OverflowError):
+            raise self._fail(f"{token.value} is not a date-time", token,
+                             hint="date-times look like 2024-01-01T10:00:00Z") from None
+        return DateTime(moment, **_pos(token))
+
+    def today(self, token: Token) -> Today:
+        return Today(**_pos(token))
+
+    def relative(self, amount: Token, unit: Token, _ago: Token) -> Relative:
+        text = amount.value
+        if not text.isdigit() or len(text) > 9:
+            raise self._fail(f"'{text} {unit.value} ago' needs a whole number of {unit.value}",
+                             amount, hint="e.g. 3 months ago")
+        plural = unit.value.lower()
+        plural = plural if plural.endswith("s") else plural + "s"
+        return Relative(int(text), plural, **_pos(amount))
