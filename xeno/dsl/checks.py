@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import difflib
-from typing import Callable
 
 from .errors import RuleError, caret
 from .fields import Field, registry
 from .tree import (
-    EMPTY_OPS, LIST_OPS, MAX_NESTING, ORDER_OPS, TEXT_OPS, And, Comparison, Date, DateTime,
-    Node, Not, Number, Or, Relative, String, Today, Value,
+    EMPTY_OPS,
+    LIST_OPS,
+    MAX_NESTING,
+    ORDER_OPS,
+    TEXT_OPS,
+    And,
+    Comparison,
+    Date,
+    DateTime,
+    Node,
+    Not,
+    Number,
+    Or,
+    Relative,
+    String,
+    Today,
+    Value,
 )
 from .values import MAX_RELATIVE
 
@@ -103,10 +117,9 @@ def _value(field: Field, node: Comparison, value: Value, text: str) -> None:
     if isinstance(value, String) and value.value == "":
         raise _error("an empty text never matches", where, text,
                      hint=f"use {field.name} IS EMPTY to find customers without one")
-    if isinstance(value, Relative):
-        if value.amount < 0 or value.amount > MAX_RELATIVE[value.unit]:
-            raise _error(f"{value.amount} {value.unit} ago is out of range", where, text,
-                         hint=f"use 0 to {MAX_RELATIVE[value.unit]} {value.unit}")
+    if isinstance(value, Relative) and not 0 <= value.amount <= MAX_RELATIVE[value.unit]:
+        raise _error(f"{value.amount} {value.unit} ago is out of range", where, text,
+                     hint=f"use 0 to {MAX_RELATIVE[value.unit]} {value.unit}")
     problem = field.validate(value) if field.validate else None
     if problem:
         raise _error(problem, where, text)
@@ -123,5 +136,3 @@ def _show(value: Value) -> str:
     shown = render_value(value)
     return shown if len(shown) <= 40 else shown[:37] + "..."
 
-
-ValueCheck = Callable[[Value], str | None]

@@ -6,7 +6,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Numeric, Table, and_, cast, false, func, literal, or_, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Numeric,
+    Table,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    true,
+)
 from sqlalchemy.types import TypeDecorator
 
 from .tree import Number
@@ -49,9 +61,10 @@ def _constant(flag: bool) -> ColumnElement[bool]:
 
 def check_avg_order_value(value: Any) -> str | None:
     """Refuse avg_order values finer than it can compare exactly on every engine."""
-    if isinstance(value, Number) and abs(value.value) < MONEY_LIMIT:
-        if value.value != value.value.quantize(Decimal(1).scaleb(-AVG_DECIMALS)):
-            return f"avg_order compares at most {AVG_DECIMALS} decimals"
+    if not isinstance(value, Number) or abs(value.value) >= MONEY_LIMIT:
+        return None
+    if value.value != value.value.quantize(Decimal(1).scaleb(-AVG_DECIMALS)):
+        return f"avg_order compares at most {AVG_DECIMALS} decimals"
     return None
 
 
@@ -61,7 +74,7 @@ def avg_order(table: Table, op: str, value: Any, now: dt.datetime) -> ColumnElem
     if abs(number) >= MONEY_LIMIT:  # beyond any average: clamp without losing meaning
         number = MONEY_LIMIT.copy_sign(number)
     visits = table.c.visits
-    no_orders = _constant(_compare(Decimal(0), op, number))  # avg is 0 without orders
+    no_orders = _compare(Decimal(0), op, number)  # the average is 0 without orders
     cents = number * 100
     k = max(0, -cents.normalize().as_tuple().exponent)
     k = min(k, AVG_DECIMALS - 2)
@@ -69,7 +82,7 @@ def avg_order(table: Table, op: str, value: Any, now: dt.datetime) -> ColumnElem
     spend_units = cast(func.round(table.c.total_spend * 100), BigInteger) * (10**k)
     rhs = literal(scaled, WideInt()) * visits
     with_orders = and_(visits > 0, _compare(spend_units, op, rhs))
-    return or_(with_orders, and_(visits <= 0, no_orders))
+    return or_(with_orders, visits <= 0) if no_orders else with_orders
 
 
 def _reference_at_most(table: Table, moment: dt.datetime) -> ColumnElement[bool]:

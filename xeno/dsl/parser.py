@@ -15,8 +15,19 @@ from .checks import check
 from .errors import RuleError, caret
 from .syntax import syntax_error
 from .tree import (
-    MAX_LENGTH, MAX_NESTING, Comparison, Date, DateTime, Node, Not, Number, Relative, String,
-    Today, make_and, make_or,
+    MAX_LENGTH,
+    MAX_NESTING,
+    Comparison,
+    Date,
+    DateTime,
+    Node,
+    Not,
+    Number,
+    Relative,
+    String,
+    Today,
+    make_and,
+    make_or,
 )
 
 
@@ -163,7 +174,7 @@ class _Build(Transformer):
         try:
             moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
             if moment.tzinfo is not None:
-                moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
         except (ValueError, OverflowError):
             raise self._fail(f"{token.value} is not a date-time", token,
                              hint="date-times look like 2024-01-01T10:00:00Z") from None

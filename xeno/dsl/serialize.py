@@ -9,8 +9,24 @@ from typing import Any
 from .checks import check
 from .errors import RuleError
 from .tree import (
-    EMPTY_OPS, MAX_NESTING, OPERATORS, UNITS, And, Comparison, Date, DateTime, Node, Not,
-    Number, Or, Relative, String, Today, Value, make_and, make_or,
+    EMPTY_OPS,
+    MAX_NESTING,
+    OPERATORS,
+    UNITS,
+    And,
+    Comparison,
+    Date,
+    DateTime,
+    Node,
+    Not,
+    Number,
+    Or,
+    Relative,
+    String,
+    Today,
+    Value,
+    make_and,
+    make_or,
 )
 
 _ALIASES = {"<>": "!=", "==": "="}
@@ -117,7 +133,7 @@ def _value(data: Any, path: str) -> Value:
         if kind == "datetime" and isinstance(raw, str):
             moment = dt.datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))
             if moment.tzinfo is not None:
-                moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
             return DateTime(moment)
         if kind == "relative":
             return _relative(data, path)

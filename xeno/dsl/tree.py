@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
 
 UNITS = ("days", "weeks", "months", "years")
 MAX_LENGTH = 10_000
@@ -75,8 +74,8 @@ class Today:
     column: int | None = field(default=None, compare=False, repr=False)
 
 
-Value = Union[Number, String, Date, DateTime, Relative, Today]
-Operand = Union[Value, tuple, None]  # tuple of values for IN, pair for BETWEEN
+Value = Number | String | Date | DateTime | Relative | Today
+Operand = Value | tuple | None  # tuple of values for IN, pair for BETWEEN
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,7 @@ class Not:
     column: int | None = field(default=None, compare=False, repr=False)
 
 
-Node = Union[Comparison, And, Or, Not]
+Node = Comparison | And | Or | Not
 
 
 def make_and(children: list[Node] | tuple[Node, ...], **pos: int | None) -> Node:
