@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import broker, config
+from . import broker, config, security
 from .errors import register_error_handlers
 from .extensions import csrf, db, login_manager, oauth
 
@@ -30,13 +30,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     oauth.init_app(app)
     broker.init_app(app)
     register_error_handlers(app)
+    security.init_app(app)
     register_blueprints(app)
     return app
 
 
 def register_blueprints(app: Flask) -> None:
     """Every HTTP face of the app."""
-    from .blueprints import api_ingest, auth, health, pages
+    from .blueprints import api_customers, api_ingest, auth, health, pages
 
-    for module in (health, api_ingest, auth, pages):
+    for module in (health, api_ingest, api_customers, auth, pages):
         app.register_blueprint(module.bp)

@@ -1,0 +1,181 @@
+"""Customer search and headline figures, shared by the customers page, its API and the dashboard.
+
+Built for a million rows:
+- search is a prefix match (`LIKE 'q%'`) on the indexed name, email and city columns, plus
+  an exact match on the external id — each an index range scan, never a full scan;
+- a page is a deferred join: the ids of one page come from the sort column's index
+  (InnoDB and SQLite secondary indexes carry the primary key, so that scan never reads a
+  row), then only those rows are fetched;
+- totals: a search counts its matches exactly, but stops at `COUNT_CAP` (`total_exact`
+  is then false); the unfiltered total is the table's row count, cached for a few seconds
+  per process instead of counting a million rows on every page view.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, func, or_, select
+
+from .extensions import db
+from .models import Campaign, Customer
+
+SORTS: dict[str, Any] = {
+    "spend": Customer.total_spend,
+    "visits": Customer.visits,
+    "last_visit": Customer.last_visit_at,
+    "name": Customer.name,
+}
+DEFAULT_SORT, DEFAULT_ORDER = "spend", "desc"
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
+COUNT_CAP = 100_000
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """One page of a customer list."""
+
+    items: list[dict[str, Any]]
+    page: int
+    per_page: int
+    total: int
+    total_exact: bool
+
+    @property
+    def pages(self) -> int:
+        """How many pages the total fills (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        """SPEC's list shape."""
+        return {
+            "items": self.items,
+            "page": self.page,
+            "per_page": self.per_page,
+            "total": self.total,
+        }
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A naive-UTC datetime as ISO 8601 with a Z, or None."""
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def customer_dict(customer: Customer) -> dict[str, Any]:
+    """SPEC's customer shape: `id` is the external id, money as numbers with 2 decimals."""
+    spend = Decimal(customer.total_spend or 0)
+    visits = customer.visits or 0
+    avg = (spend / visits).quantize(Decimal("0.01")) if visits else Decimal("0.00")
+    return {
+        "id": customer.external_id,
+        "name": customer.name,
+        "email": customer.email or None,
+        "phone": customer.phone or None,
+        "city": customer.city or None,
+        "spend": float(spend),
+        "visits": visits,
+        "avg_order": float(avg),
+        "last_visit": iso(customer.last_visit_at),
+        "signup": iso(customer.signup_at),
+    }
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_filter(q: str) -> ColumnElement[bool] | None:
+    """Prefix match on name, email or city, or the exact external id; None for no search."""
+    q = q.strip()[:200]
+    if not q:
+        return None
+    prefix = _escape_like(q) + "%"
+    return or_(
+        Customer.name.like(prefix, escape="\\"),
+        Customer.email.like(prefix, escape="\\"),
+        Customer.city.like(prefix, escape="\\"),
+        Customer.external_id == q,
+    )
+
+
+def _cached(key: str, compute: Callable[[], Any]) -> Any:
+    """Memoise per app for FIGURES_CACHE_SECONDS (10 s; 0 under TESTING): enough for a headline."""
+    ttl = current_app.config.get("FIGURES_CACHE_SECONDS", 0 if current_app.testing else 10)
+    if ttl <= 0:
+        return compute()
+    cache = current_app.extensions.setdefault("xeno_figures_cache", {})
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit and hit[0] > now:
+        return hit[1]
+    value = compute()
+    cache[key] = (now + ttl, value)  # a race only computes twice; dict writes are atomic
+    return value
+
+
+def _count(where: ColumnElement[bool] | None) -> tuple[int, bool]:
+    if where is None:
+        return _cached("count", lambda: db.session.scalar(select(func.count(Customer.id)))), True
+    capped = select(Customer.id).where(where).limit(COUNT_CAP + 1).subquery()
+    n = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    return min(n, COUNT_CAP), n <= COUNT_CAP
+
+
+def list_customers(
+    q: str = "",
+    sort: str = DEFAULT_SORT,
+    order: str = DEFAULT_ORDER,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+) -> CustomerPage:
+    """One page of customers matching `q`, sorted by spend, visits, last visit or name."""
+    column = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    descending = order != "asc"
+    page = max(1, page)
+    per_page = min(max(1, per_page), MAX_PER_PAGE)
+    where = search_filter(q)
+    ordering = (column.desc(), Customer.id.desc()) if descending else (column, Customer.id)
+    ids_query = select(Customer.id).order_by(*ordering)
+    if where is not None:
+        ids_query = ids_query.where(where)
+    ids = list(db.session.scalars(ids_query.limit(per_page).offset((page - 1) * per_page)))
+    rows = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+    items = [customer_dict(rows[i]) for i in ids if i in rows]
+    total, exact = _count(where)
+    return CustomerPage(items, page, per_page, total, exact)
+
+
+def headline_figures() -> dict[str, Any]:
+    """Customers, orders, revenue and average order, from the customers' aggregates."""
+
+    def compute() -> dict[str, Any]:
+        customers, orders, revenue = db.session.execute(
+            select(
+                func.count(Customer.id),
+                func.coalesce(func.sum(Customer.visits), 0),
+                func.coalesce(func.sum(Customer.total_spend), 0),
+            )
+        ).one()
+        revenue = Decimal(revenue or 0)
+        orders = int(orders or 0)
+        average = (revenue / orders).quantize(Decimal("0.01")) if orders else Decimal("0.00")
+        return {
+            "customers": int(customers or 0),
+            "orders": orders,
+            "revenue": revenue,
+            "average_order": average,
+        }
+
+    return _cached("figures", compute)
+
+
+def recent_campaigns(limit: int = 5) -> list[Campaign]:
+    """The most recent campaigns with their delivery counters, newest first."""
+    query = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
