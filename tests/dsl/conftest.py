@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -82,6 +83,25 @@ def mariadb_engine(table: Table, rows: list[dict[str, Any]]) -> Iterator[Engine]
 def engine(request: pytest.FixtureRequest) -> Engine:
     """Each configured backend in turn."""
     return request.getfixturevalue(f"{request.param}_engine")
+
+
+@dataclass(frozen=True)
+class World:
+    """One backend with its data, short to print when hypothesis reports an example."""
+
+    engine: Engine
+    table: Table
+    rows: list[dict[str, Any]]
+    now: dt.datetime
+
+    def __repr__(self) -> str:
+        return f"World({self.engine.dialect.name}, {len(self.rows)} customers)"
+
+
+@pytest.fixture(scope="session")
+def world(engine: Engine, table: Table, rows: list[dict[str, Any]], now: dt.datetime) -> World:
+    """The backend, table, rows and time a property test evaluates against."""
+    return World(engine, table, rows, now)
 
 
 def count(engine: Engine, table: Table, where: Any) -> int:

@@ -21,7 +21,8 @@ SPECIAL_SPENDS = ["0.30", "1000", "1000.00", "4999.99", "5000", "5000.01", "1000
 DAY_EDGES = [
     dt.datetime(2024, 1, 1, 0, 0, 0), dt.datetime(2023, 12, 31, 23, 59, 59),
     dt.datetime(2024, 1, 1, 23, 59, 59), dt.datetime(2024, 1, 2, 0, 0, 0),
-    NOW - dt.timedelta(days=90), NOW - dt.timedelta(days=91), NOW - dt.timedelta(days=91, seconds=1),
+    NOW - dt.timedelta(days=90), NOW - dt.timedelta(days=91),
+    NOW - dt.timedelta(days=91, seconds=1),
     dt.datetime(2026, 8, 25, 12, 0, 0), dt.datetime(2026, 8, 25, 11, 59, 59),
     NOW.replace(hour=0), NOW, NOW - dt.timedelta(seconds=1), dt.datetime(2025, 11, 25, 12, 0, 0),
 ]
@@ -61,7 +62,7 @@ def generate_customers(n: int, seed: int) -> list[dict[str, Any]]:
         rows.append({
             "external_id": f"C{i:05d}", "name": name, "email": email, "phone": phone,
             "city": _text(rng, CITIES), "signup_at": signup, "created_at": signup,
-            "updated_at": signup, "attributes": None, "total_spend": spend.quantize(Decimal("0.01")),
-            "visits": visits, "last_visit_at": last,
+            "updated_at": signup, "attributes": None, "visits": visits,
+            "total_spend": spend.quantize(Decimal("0.01")), "last_visit_at": last,
         })
     return rows

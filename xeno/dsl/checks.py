@@ -117,6 +117,8 @@ def _value(field: Field, node: Comparison, value: Value, text: str) -> None:
     if isinstance(value, String) and value.value == "":
         raise _error("an empty text never matches", where, text,
                      hint=f"use {field.name} IS EMPTY to find customers without one")
+    if isinstance(value, String) and "\x00" in value.value:
+        raise _error("text values cannot contain the NUL character", where, text)
     if isinstance(value, Relative) and not 0 <= value.amount <= MAX_RELATIVE[value.unit]:
         raise _error(f"{value.amount} {value.unit} ago is out of range", where, text,
                      hint=f"use 0 to {MAX_RELATIVE[value.unit]} {value.unit}")
