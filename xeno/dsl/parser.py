@@ -13,7 +13,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken, Vi
 
 from .checks import check
 from .errors import RuleError, caret
-from .syntax import syntax_error
+from .syntax import syntax_error, words
 from .tree import (
     MAX_LENGTH,
     MAX_NESTING,
@@ -70,6 +70,16 @@ def parse_unchecked(text: str) -> Node:
         raise RuleError(f"the rule cannot be read: {exc.orig_exc}", 1, 1) from None
     except RecursionError:
         raise RuleError("the rule is nested too deeply", 1, 1) from None
+
+
+def next_words(text: str) -> list[str]:
+    """Return what may come next after `text`, in words (for the builder's autocomplete)."""
+    try:
+        interactive = get_parser().parse_interactive(text)
+        interactive.exhaust_lexer()
+        return words(interactive.accepts())
+    except LarkError:
+        return []
 
 
 _PARENS = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[()]""", re.S)
