@@ -55,7 +55,11 @@ def register_google(state: BlueprintSetupState) -> None:
         client_id=app.config["GOOGLE_CLIENT_ID"],
         client_secret=app.config.get("GOOGLE_CLIENT_SECRET"),
         server_metadata_url=app.config["GOOGLE_DISCOVERY_URL"],
-        client_kwargs={"scope": "openid email profile", "default_timeout": 10},
+        client_kwargs={
+            "scope": "openid email profile",
+            "code_challenge_method": "S256",
+            "default_timeout": 10,
+        },
     )
 
 
