@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner, FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from cli import main
 from xeno import create_app
 from xeno.extensions import db as _db
 
@@ -120,10 +122,17 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+class XenoCliRunner(FlaskCliRunner):
+    """Invokes the `xeno` command group (not `app.cli`) against the test app."""
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:
+        return super().invoke(cli or main, args, **kwargs)
+
+
 @pytest.fixture
-def runner(app: Flask):
+def runner(app: Flask) -> XenoCliRunner:
     """A CLI runner bound to the test app."""
-    return app.test_cli_runner()
+    return XenoCliRunner(app)
 
 
 @pytest.fixture

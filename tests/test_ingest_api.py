@@ -312,3 +312,21 @@ def test_database_down_is_503_on_health(app):
     finally:
         engines[None] = real
     assert response.status_code == 503 and response.json["database"].startswith("down")
+
+
+@pytest.mark.parametrize("size", [3, 600])  # small chunks go multi-row, big ones through staging
+def test_awkward_text_survives_the_bulk_write(app, api, size):
+    awkward = "Tab\there, new\nline, back\\slash, \\N, quote' \"dq\", ₹ दिल्ली, emoji 🎉"
+    records = [
+        customer(n, name=f"{awkward} {n}", city="Pune\\", attributes={"note": awkward, "n": n})
+        for n in range(size)
+    ]
+    assert api.post_customers(records).status_code == 202
+    rows = stored_customers(app)
+    assert len(rows) == size
+    for n in range(size):
+        row = rows[f"C{n}"]
+        assert row.name == f"{awkward} {n}"
+        assert row.city == "Pune\\"
+        assert row.attributes == {"note": awkward, "n": n}
+        assert row.email == f"c{n}@example.com" and row.phone is None

@@ -6,45 +6,21 @@ incremented, so any mix of order arrival, re-sends and updates ends with exact f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, update
-from sqlalchemy.dialects import mysql, sqlite
 
+from .bulk import CHUNK, upsert
 from .extensions import db
 from .models import Customer, Order, utcnow
 
-CHUNK = 5000
 customers: Table = Customer.__table__
 orders: Table = Order.__table__
 
 CUSTOMER_FIELDS = ("name", "email", "phone", "city", "attributes", "updated_at")
-
-
-def upsert(
-    conn: Connection,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    update_cols: Iterable[str],
-    key: str = "external_id",
-) -> None:
-    """Insert rows or update them by `key`: one multi-row statement per chunk."""
-    if not rows:
-        return
-    cols = list(update_cols)
-    if conn.dialect.name == "mysql":
-        stmt = mysql.insert(table)
-        stmt = stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in cols})
-    else:
-        stmt = sqlite.insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[key], set_={c: stmt.excluded[c] for c in cols}
-        )
-    for start in range(0, len(rows), CHUNK):
-        conn.execute(stmt, list(rows[start : start + CHUNK]))
 
 
 def _latest_by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

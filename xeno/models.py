@@ -63,9 +63,11 @@ class Customer(db.Model):
     signup_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    total_spend: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
-    visits: Mapped[int] = mapped_column(Integer, default=0)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    total_spend: Mapped[Decimal] = mapped_column(
+        Numeric(14, 2), default=Decimal("0.00"), server_default="0"
+    )
+    visits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 

@@ -1,0 +1,275 @@
+"""End-to-end ingestion throughput next to raw MariaDB baselines measured in the same run.
+
+    python bench/ingest.py --customers 1000000 --orders 2000000
+
+Starts gunicorn (2 sync workers) and `xeno worker` against MariaDB + Redis, posts the
+records through the HTTP API in arrays of 1000, waits until every batch is stored, and
+prints rows/s beside: per-row INSERT with autocommit, and a multi-row upsert of 5000 rows
+per statement, both on the same `customers` table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pymysql
+import redis
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from xeno import generate  # noqa: E402
+
+CUSTOMER_SQL = (
+    "INSERT INTO customers (external_id, name, email, phone, city, signup_at, created_at,"
+    " updated_at, total_spend, visits) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+)
+UPSERT_SQL = CUSTOMER_SQL + (
+    " ON DUPLICATE KEY UPDATE name=VALUES(name), email=VALUES(email), phone=VALUES(phone),"
+    " city=VALUES(city), signup_at=VALUES(signup_at), updated_at=VALUES(updated_at)"
+)
+
+
+def connect(url: str) -> pymysql.Connection:
+    u = make_url(url)
+    return pymysql.connect(host=u.host or "127.0.0.1", port=u.port or 3306, user=u.username or "root",
+                           password=u.password or "", database=u.database, autocommit=True)
+
+
+def reset_database(url: str) -> None:
+    u = make_url(url)
+    conn = pymysql.connect(host=u.host or "127.0.0.1", port=u.port or 3306,
+                           user=u.username or "root", password=u.password or "", autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{u.database}`")
+        cur.execute(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4")
+    conn.close()
+
+
+def customer_rows(count: int, start: int = 0) -> list[tuple]:
+    rows = []
+    for c in generate.customers(count):
+        n = int(c["id"][1:]) + start
+        rows.append((f"B{n:08d}", c["name"], c["email"] or None, c["phone"] or None,
+                     c["city"] or None, c["signup_at"][:19].replace("T", " "),
+                     "2026-01-01 00:00:00", "2026-01-01 00:00:00", 0, 0))
+    return rows
+
+
+def baseline_per_row(url: str, rows: list[tuple]) -> float:
+    conn = connect(url)
+    with conn.cursor() as cur:
+        started = time.perf_counter()
+        for row in rows:
+            cur.execute(CUSTOMER_SQL, row)
+        elapsed = time.perf_counter() - started
+        cur.execute("TRUNCATE TABLE customers")
+    conn.close()
+    return len(rows) / elapsed
+
+
+def baseline_multirow(url: str, rows: list[tuple]) -> float:
+    conn = connect(url)
+    with conn.cursor() as cur:
+        started = time.perf_counter()
+        for i in range(0, len(rows), 5000):
+            cur.executemany(UPSERT_SQL, rows[i:i + 5000])  # PyMySQL sends one multi-row statement
+        elapsed = time.perf_counter() - started
+        cur.execute("TRUNCATE TABLE customers")
+    conn.close()
+    return len(rows) / elapsed
+
+
+def bodies(kind: str, count: int, customers: int) -> list[bytes]:
+    if kind == "customers":
+        rows = generate.customers(count)
+    else:
+        rows = generate.orders(count, customers)
+    out, chunk = [], []
+    for row in rows:
+        chunk.append({k: v for k, v in row.items() if v != ""})
+        if len(chunk) == 1000:
+            out.append(json.dumps(chunk).encode())
+            chunk = []
+    if chunk:
+        out.append(json.dumps(chunk).encode())
+    return out
+
+
+def post_all(port: int, token: str, path: str, payloads: list[bytes], clients: int) -> list[str]:
+    work: queue.Queue[bytes] = queue.Queue()
+    for p in payloads:
+        work.put(p)
+    batch_ids: list[str] = []
+    errors: list[str] = []
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        while True:
+            try:
+                body = work.get_nowait()
+            except queue.Empty:
+                return
+            for _attempt in range(5):
+                try:
+                    conn.request("POST", path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                    break
+                except (ConnectionError, http.client.HTTPException):
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            if response.status != 202:
+                errors.append(f"{response.status} {data[:200]!r}")
+                continue
+            batch_ids.append(json.loads(data)["batch_id"])
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(f"{len(errors)} requests failed, e.g. {errors[0]}")
+    return batch_ids
+
+
+def wait_stored(r: redis.Redis, batch_ids: list[str], expected: int, rss: RssProbe) -> None:
+    while True:
+        with r.pipeline() as pipe:
+            for b in batch_ids:
+                pipe.hmget(f"xeno:batch:{b}", "stored", "rejected")
+            done = sum(int(s or 0) + int(j or 0) for s, j in pipe.execute())
+        rss.sample()
+        if done >= expected:
+            return
+        time.sleep(0.05)
+
+
+class RssProbe:
+    """The worker's peak resident memory, sampled while the run goes."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_kb = pid, 0
+
+    def sample(self) -> None:
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+        except FileNotFoundError:
+            pass
+
+
+def wait_http(port: int) -> None:
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("gunicorn did not come up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--db-url", default="mysql+pymysql://root@127.0.0.1:3306/xeno_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--workers", type=int, default=1, help="`xeno worker` processes")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument("--baseline-rows", type=int, default=20_000,
+                        help="rows for the per-row baseline (the slow one)")
+    args = parser.parse_args()
+
+    reset_database(args.db_url)
+    r = redis.Redis.from_url(args.redis_url)
+    r.flushdb()
+    env = {**os.environ, "XENO_DATABASE_URL": args.db_url, "XENO_REDIS_URL": args.redis_url,
+           "XENO_SECRET_KEY": "bench", "XENO_RECEIPT_SECRET": "bench"}
+    env.pop("XENO_DEV_LOGIN", None)
+    run = lambda *a: subprocess.run(["xeno", *a], env=env, check=True,  # noqa: E731
+                                    capture_output=True, text=True).stdout.strip()
+    run("db", "init")
+    token = run("token", "create", "bench")
+
+    print(f"baselines on `customers` ({args.baseline_rows} per-row, "
+          f"{args.customers} multi-row) ...", flush=True)
+    per_row = baseline_per_row(args.db_url, customer_rows(args.baseline_rows))
+    multirow = baseline_multirow(args.db_url, customer_rows(args.customers))
+
+    print("preparing request bodies ...", flush=True)
+    customer_bodies = bodies("customers", args.customers, args.customers)
+    order_bodies = bodies("orders", args.orders, args.customers)
+
+    web = subprocess.Popen(
+        ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{args.port}", "--log-level", "warning",
+         "xeno:create_app()"], env=env, cwd=ROOT)
+    workers = [subprocess.Popen(["xeno", "worker"], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(args.workers)]
+    rss = RssProbe(workers[0].pid)
+    try:
+        wait_http(args.port)
+        started = time.perf_counter()
+        ids = post_all(args.port, token, "/api/v1/customers", customer_bodies, args.clients)
+        posted = time.perf_counter() - started
+        wait_stored(r, ids, args.customers, rss)
+        customers_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        ids = post_all(args.port, token, "/api/v1/orders", order_bodies, args.clients)
+        orders_posted = time.perf_counter() - started
+        wait_stored(r, ids, args.orders, rss)
+        orders_s = time.perf_counter() - started
+    finally:
+        web.terminate()
+        for w in workers:
+            w.terminate()
+        web.wait()
+        for w in workers:
+            w.wait()
+
+    conn = connect(args.db_url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*), SUM(visits), SUM(total_spend) FROM customers")
+        n_customers, visits, spend = cur.fetchone()
+        cur.execute("SELECT COUNT(*), SUM(amount) FROM orders")
+        n_orders, amount = cur.fetchone()
+    exact = n_customers == args.customers and visits == n_orders == args.orders and spend == amount
+
+    c_rate, o_rate = args.customers / customers_s, args.orders / orders_s
+    print()
+    print(f"{'path':<58}{'rows/s':>12}")
+    print(f"{'baseline: per-row INSERT, autocommit':<58}{per_row:>12,.0f}")
+    print(f"{'baseline: multi-row upsert, 5000 rows/statement':<58}{multirow:>12,.0f}")
+    print(f"{'customers end to end (HTTP → Redis → worker → MariaDB)':<58}{c_rate:>12,.0f}"
+          f"   (all posted after {posted:.1f}s, stored after {customers_s:.1f}s)")
+    print(f"{'orders end to end, aggregates kept exact':<58}{o_rate:>12,.0f}"
+          f"   (all posted after {orders_posted:.1f}s, stored after {orders_s:.1f}s)")
+    print()
+    print(f"customers vs multi-row upsert: {c_rate / multirow:.2f}x (target >= 0.6)")
+    print(f"customers vs per-row INSERT:   {c_rate / per_row:.1f}x (target >= 8)")
+    print(f"orders incl. aggregates:       {o_rate:,.0f}/s (target >= 10,000)")
+    print(f"worker peak RSS:               {rss.peak_kb / 1024:.0f} MB (target < 250)")
+    print(f"aggregates exact (SUM(visits)=COUNT(orders), SUM(spend)=SUM(amount)): {exact}")
+
+
+if __name__ == "__main__":
+    main()
