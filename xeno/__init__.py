@@ -37,7 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Every HTTP face of the app."""
-    from .blueprints import api_customers, api_ingest, auth, health, pages
+    from .blueprints import api_customers, api_ingest, api_segments, auth, health, pages
 
-    for module in (health, api_ingest, api_customers, auth, pages):
+    for module in (health, api_ingest, api_customers, api_segments, auth, pages):
         app.register_blueprint(module.bp)

@@ -101,11 +101,16 @@ def error_response(status: int, body: dict[str, Any]) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors, HTTP errors and outages to SPEC's error shape."""
+    from .dsl import RuleError
     from .extensions import db
 
     @app.errorhandler(XenoError)
     def handle_xeno_error(error: XenoError) -> Response:
         return error_response(error.status, error.to_dict())
+
+    @app.errorhandler(RuleError)
+    def handle_rule_error(error: RuleError) -> Response:
+        return error_response(400, error.to_dict())
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Response:
