@@ -32,9 +32,15 @@ SORTS: dict[str, Any] = {
     "last_visit": Customer.last_visit_at,
     "name": Customer.name,
 }
+SORT_INDEXES = {
+    "spend": "ix_customers_total_spend",
+    "visits": "ix_customers_visits",
+    "last_visit": "ix_customers_last_visit_at",
+    "name": "ix_customers_name",
+}
 DEFAULT_SORT, DEFAULT_ORDER = "spend", "desc"
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
-COUNT_CAP = 100_000
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -135,19 +141,29 @@ def list_customers(
     per_page: int = DEFAULT_PER_PAGE,
 ) -> CustomerPage:
     """One page of customers matching `q`, sorted by spend, visits, last visit or name."""
-    column = SORTS.get(sort, SORTS[DEFAULT_SORT])
-    descending = order != "asc"
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    column = SORTS[sort]
     page = max(1, page)
     per_page = min(max(1, per_page), MAX_PER_PAGE)
     where = search_filter(q)
-    ordering = (column.desc(), Customer.id.desc()) if descending else (column, Customer.id)
+    total, exact = _count(where)
+    ordering = (column, Customer.id) if order == "asc" else (column.desc(), Customer.id.desc())
     ids_query = select(Customer.id).order_by(*ordering)
     if where is not None:
         ids_query = ids_query.where(where)
+        if not exact and sort != "name":
+            # A broad search (over COUNT_CAP matches): walking the sort index and skipping
+            # non-matches finds a page sooner than MySQL's choice, an index merge that sorts
+            # every match (~0.7 s for 150k matches of a million rows, against ~0.1 s). Not for
+            # name: a name prefix is one block of the name index, so walking it from the far
+            # end would read most of the table before the first match.
+            hint = f"FORCE INDEX ({SORT_INDEXES[sort]})"
+            ids_query = ids_query.with_hint(Customer, hint, "mysql").with_hint(
+                Customer, hint, "mariadb"
+            )
     ids = list(db.session.scalars(ids_query.limit(per_page).offset((page - 1) * per_page)))
     rows = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(ids)))}
     items = [customer_dict(rows[i]) for i in ids if i in rows]
-    total, exact = _count(where)
     return CustomerPage(items, page, per_page, total, exact)
 
 
