@@ -134,6 +134,19 @@ def test_customers_page_pages_through_results(signed_in, shop):
     assert "past the end of the list" in past
 
 
+def test_customers_page_pager_links_to_the_next_page(api, signed_in):
+    api.post_customers([{"id": f"P{n:02}", "name": f"Person {n:02}"} for n in range(30)])
+    first = signed_in.get("/customers?per_page=25&sort=name&order=asc").text
+    assert "Page 1 of 2" in first
+    next_link = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert "page=2" in next_link and "per_page=25" in next_link and "sort=name" in next_link
+    second = signed_in.get(next_link).text
+    assert "Page 2 of 2" in second
+    assert re.findall(r'<span class="cell-main">([^<]+)</span>', second) == [
+        f"Person {n}" for n in range(25, 30)
+    ]
+
+
 def test_customers_page_with_capped_count_says_so(signed_in, shop, monkeypatch):
     monkeypatch.setattr(customers_module, "COUNT_CAP", 1)
     page = signed_in.get("/customers?q=m").text
