@@ -42,14 +42,25 @@ UPSERT_SQL = CUSTOMER_SQL + (
 
 def connect(url: str) -> pymysql.Connection:
     u = make_url(url)
-    return pymysql.connect(host=u.host or "127.0.0.1", port=u.port or 3306, user=u.username or "root",
-                           password=u.password or "", database=u.database, autocommit=True)
+    return pymysql.connect(
+        host=u.host or "127.0.0.1",
+        port=u.port or 3306,
+        user=u.username or "root",
+        password=u.password or "",
+        database=u.database,
+        autocommit=True,
+    )
 
 
 def reset_database(url: str) -> None:
     u = make_url(url)
-    conn = pymysql.connect(host=u.host or "127.0.0.1", port=u.port or 3306,
-                           user=u.username or "root", password=u.password or "", autocommit=True)
+    conn = pymysql.connect(
+        host=u.host or "127.0.0.1",
+        port=u.port or 3306,
+        user=u.username or "root",
+        password=u.password or "",
+        autocommit=True,
+    )
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{u.database}`")
         cur.execute(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4")
@@ -60,9 +71,20 @@ def customer_rows(count: int, start: int = 0) -> list[tuple]:
     rows = []
     for c in generate.customers(count):
         n = int(c["id"][1:]) + start
-        rows.append((f"B{n:08d}", c["name"], c["email"] or None, c["phone"] or None,
-                     c["city"] or None, c["signup_at"][:19].replace("T", " "),
-                     "2026-01-01 00:00:00", "2026-01-01 00:00:00", 0, 0))
+        rows.append(
+            (
+                f"B{n:08d}",
+                c["name"],
+                c["email"] or None,
+                c["phone"] or None,
+                c["city"] or None,
+                c["signup_at"][:19].replace("T", " "),
+                "2026-01-01 00:00:00",
+                "2026-01-01 00:00:00",
+                0,
+                0,
+            )
+        )
     return rows
 
 
@@ -83,7 +105,7 @@ def baseline_multirow(url: str, rows: list[tuple]) -> float:
     with conn.cursor() as cur:
         started = time.perf_counter()
         for i in range(0, len(rows), 5000):
-            cur.executemany(UPSERT_SQL, rows[i:i + 5000])  # PyMySQL sends one multi-row statement
+            cur.executemany(UPSERT_SQL, rows[i : i + 5000])  # PyMySQL sends one multi-row statement
         elapsed = time.perf_counter() - started
         cur.execute("TRUNCATE TABLE customers")
     conn.close()
@@ -192,25 +214,41 @@ def main() -> None:
     parser.add_argument("--db-url", default="mysql+pymysql://root@127.0.0.1:3306/xeno_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--port", type=int, default=5055)
-    parser.add_argument("--workers", type=int, default=1, help="`xeno worker` processes")
+    parser.add_argument("--workers", type=int, default=2, help="`xeno worker` processes")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
-    parser.add_argument("--baseline-rows", type=int, default=20_000,
-                        help="rows for the per-row baseline (the slow one)")
+    parser.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=20_000,
+        help="rows for the per-row baseline (the slow one)",
+    )
     args = parser.parse_args()
 
     reset_database(args.db_url)
     r = redis.Redis.from_url(args.redis_url)
     r.flushdb()
-    env = {**os.environ, "XENO_DATABASE_URL": args.db_url, "XENO_REDIS_URL": args.redis_url,
-           "XENO_SECRET_KEY": "bench", "XENO_RECEIPT_SECRET": "bench"}
+    env = {
+        **os.environ,
+        "XENO_DATABASE_URL": args.db_url,
+        "XENO_REDIS_URL": args.redis_url,
+        "XENO_SECRET_KEY": "bench",
+        "XENO_RECEIPT_SECRET": "bench",
+    }
     env.pop("XENO_DEV_LOGIN", None)
-    run = lambda *a: subprocess.run(["xeno", *a], env=env, check=True,  # noqa: E731
-                                    capture_output=True, text=True).stdout.strip()
+    run = lambda *a: subprocess.run(
+        ["xeno", *a],
+        env=env,
+        check=True,  # noqa: E731
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     run("db", "init")
     token = run("token", "create", "bench")
 
-    print(f"baselines on `customers` ({args.baseline_rows} per-row, "
-          f"{args.customers} multi-row) ...", flush=True)
+    print(
+        f"baselines on `customers` ({args.baseline_rows} per-row, {args.customers} multi-row) ...",
+        flush=True,
+    )
     per_row = baseline_per_row(args.db_url, customer_rows(args.baseline_rows))
     multirow = baseline_multirow(args.db_url, customer_rows(args.customers))
 
@@ -219,11 +257,29 @@ def main() -> None:
     order_bodies = bodies("orders", args.orders, args.customers)
 
     web = subprocess.Popen(
-        ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{args.port}", "--log-level", "warning",
-         "xeno:create_app()"], env=env, cwd=ROOT)
-    workers = [subprocess.Popen(["xeno", "worker"], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for _ in range(args.workers)]
+        [
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+            "xeno:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    workers = [
+        subprocess.Popen(
+            ["xeno", "worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(args.workers)
+    ]
     rss = RssProbe(workers[0].pid)
     try:
         wait_http(args.port)
@@ -259,10 +315,14 @@ def main() -> None:
     print(f"{'path':<58}{'rows/s':>12}")
     print(f"{'baseline: per-row INSERT, autocommit':<58}{per_row:>12,.0f}")
     print(f"{'baseline: multi-row upsert, 5000 rows/statement':<58}{multirow:>12,.0f}")
-    print(f"{'customers end to end (HTTP → Redis → worker → MariaDB)':<58}{c_rate:>12,.0f}"
-          f"   (all posted after {posted:.1f}s, stored after {customers_s:.1f}s)")
-    print(f"{'orders end to end, aggregates kept exact':<58}{o_rate:>12,.0f}"
-          f"   (all posted after {orders_posted:.1f}s, stored after {orders_s:.1f}s)")
+    print(
+        f"{'customers end to end (HTTP → Redis → worker → MariaDB)':<58}{c_rate:>12,.0f}"
+        f"   (all posted after {posted:.1f}s, stored after {customers_s:.1f}s)"
+    )
+    print(
+        f"{'orders end to end, aggregates kept exact':<58}{o_rate:>12,.0f}"
+        f"   (all posted after {orders_posted:.1f}s, stored after {orders_s:.1f}s)"
+    )
     print()
     print(f"customers vs multi-row upsert: {c_rate / multirow:.2f}x (target >= 0.6)")
     print(f"customers vs per-row INSERT:   {c_rate / per_row:.1f}x (target >= 8)")

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import redis
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from ..broker import (
     BATCH_TTL,
@@ -30,6 +32,7 @@ from ..broker import (
 # as (position in that list, message).
 Store = Callable[[list[dict[str, Any]]], list[tuple[int, str]]]
 TARGET_ROWS = 5000
+DEADLOCK_RETRIES = 4
 
 
 def stores() -> dict[str, Store]:
@@ -103,7 +106,7 @@ def apply_entries(conn: redis.Redis, key: str, entries: list[Any], store: Store)
         for index, record in enumerate(json.loads(fields[b"d"])):
             records.append(record)
             owners.append((batch_id, index))
-    rejected = store(records) if records else []
+    rejected = _store_with_retry(store, records) if records else []
     stored = Counter(batch for batch, _ in owners)
     errors: dict[str, list[str]] = {}
     for position, message in rejected:
@@ -125,6 +128,19 @@ def apply_entries(conn: redis.Redis, key: str, entries: list[Any], store: Store)
         pipe.xdel(key, *[entry_id for entry_id, _ in entries])
         pipe.execute()
     return len(records)
+
+
+def _store_with_retry(store: Store, records: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Concurrent consumers can deadlock in InnoDB; the loser simply tries its batch again."""
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            return store(records)
+        except OperationalError as exc:
+            code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+            if code not in (1213, 1205) or attempt == DEADLOCK_RETRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def backlog(conn: redis.Redis, name: str) -> int:
