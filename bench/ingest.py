@@ -113,10 +113,7 @@ def baseline_multirow(url: str, rows: list[tuple]) -> float:
 
 
 def bodies(kind: str, count: int, customers: int) -> list[bytes]:
-    if kind == "customers":
-        rows = generate.customers(count)
-    else:
-        rows = generate.orders(count, customers)
+    rows = generate.customers(count) if kind == "customers" else generate.orders(count, customers)
     out, chunk = [], []
     for row in rows:
         chunk.append({k: v for k, v in row.items() if v != ""})
@@ -235,13 +232,14 @@ def main() -> None:
         "XENO_RECEIPT_SECRET": "bench",
     }
     env.pop("XENO_DEV_LOGIN", None)
-    run = lambda *a: subprocess.run(
-        ["xeno", *a],
-        env=env,
-        check=True,  # noqa: E731
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    def run(*a):
+        return subprocess.run(
+            ["xeno", *a],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     run("db", "init")
     token = run("token", "create", "bench")
 
