@@ -6,7 +6,7 @@ import click
 from flask.cli import FlaskGroup
 
 from xeno import create_app
-from xeno.commands import data, serve
+from xeno.commands import campaign, data, segment, serve
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -21,6 +21,8 @@ for command in (
     data.token_cli,
     data.import_cli,
     data.generate,
+    segment.segment_cli,
+    campaign.campaign_cli,
 ):
     main.add_command(command)
 

@@ -1,6 +1,6 @@
 """Explain a rule: per-node counts, resolved dates and one customer's trace.
 
-Every node of the tree gets `own_count` (customers matching that node alone) and
+Every node of the tree gets its `rule` text, `own_count` (customers matching that node alone) and
 `left_count` (customers still in after it: the running intersection of an AND's
 children so far, the running union of an OR's; a NOT's child and the root keep their
 own). At most one COUNT query per node, each filtered by the node's own (indexed)
@@ -42,7 +42,7 @@ def explain(
     tree = walk.node(node, None, None, 0)
     body: dict[str, Any] = {
         "rule": render(node),
-        "now": iso(now.replace(microsecond=0)),
+        "now": iso(now),
         "count": tree["left_count"],
         "tree": tree,
     }
@@ -90,6 +90,7 @@ class _Walk:
             resolved = _resolved(node, self.now)
             if resolved:
                 out["resolved"] = resolved
+        out["rule"] = render(node)
         self.visited.append((out, expr))
         own, left = self._counts(expr, own, kind, earlier, before)
         out["own_count"], out["left_count"] = own, left

@@ -32,8 +32,8 @@ def customers_table() -> Table:
 
 
 def utc_now() -> dt.datetime:
-    """Return the current time as naive UTC, the form rules resolve against."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """Return the current time as naive UTC to the second, the form rules resolve against."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def where(node: Node, now: dt.datetime) -> ColumnElement[bool]:
@@ -109,8 +109,8 @@ def create_segment(name: str, rule: str, created_by: str | None = None) -> Segme
         rule=render(node),
         size=count(node, now),
         created_by=created_by,
-        created_at=now.replace(microsecond=0),
-        updated_at=now.replace(microsecond=0),
+        created_at=now,
+        updated_at=now,
     )
     db.session.add(segment)
     db.session.commit()
@@ -134,7 +134,7 @@ def update_segment(segment_id: int, name: str | None = None, rule: str | None = 
         segment.name = name
     segment.rule = render(node)
     segment.size = count(node, now)
-    segment.updated_at = now.replace(microsecond=0)
+    segment.updated_at = now
     db.session.commit()
     return segment
 
