@@ -7,6 +7,7 @@ import os
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from ..jobs.worker import QUEUES, run_worker
 
@@ -33,7 +34,8 @@ def demo(host: str, port: int, customer_count: int, order_count: int, fresh: boo
     with app.app_context():
         load_sample_data(customer_count, order_count, fresh=fresh, echo=click.echo)
     click.echo(f"Xeno Mini CRM demo on {app.config['PUBLIC_URL']} (sign in as the demo user)")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Flask's app.run() refuses to block inside its own CLI; werkzeug's server is the same one.
+    run_simple(host, port, app, threaded=True)
 
 
 @click.command()

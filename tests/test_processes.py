@@ -1,0 +1,164 @@
+"""The real processes: `xeno demo` serves sample data; `xeno worker` consumes, and when
+killed between read and ack, its entries are taken over and applied exactly once."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+from sqlalchemy import func, select
+
+from xeno import broker as xbroker
+from xeno.extensions import db
+from xeno.jobs.streams import drain_stream, ensure_group
+from xeno.models import Customer
+
+from .conftest import SERVER_REDIS, real_servers
+from .factories import customer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XENO_", "GOOGLE_"))}
+    return {**env, **extra}
+
+
+def wait_until(predicate, timeout: float = 30.0, every: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not met in time")
+
+
+def test_demo_serves_sample_data_with_demo_sign_in(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "demo",
+            "--port",
+            str(port),
+            "--customers",
+            "150",
+            "--orders",
+            "400",
+        ],
+        cwd=tmp_path,
+        env=clean_env(PYTHONPATH=os.getcwd()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def healthy():
+            try:
+                return requests.get(f"{base}/healthz", timeout=1).status_code == 200
+            except requests.ConnectionError:
+                return proc.poll() is not None  # stop waiting if it died
+
+        wait_until(healthy, timeout=60)
+        assert proc.poll() is None
+        session = requests.Session()
+        login = session.get(f"{base}/login", timeout=5)
+        assert login.status_code == 200
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login.text)
+        token = token or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', login.text)
+        assert token, "the sign-in page has a demo form with a CSRF token"
+        home = session.post(f"{base}/login/demo", data={"csrf_token": token.group(1)}, timeout=5)
+        assert home.status_code == 200
+        assert "150" in home.text  # the dashboard counts the generated customers
+        api = session.get(f"{base}/api/v1/customers?per_page=5", timeout=5).json()
+        assert api["total"] == 150 and len(api["items"]) == 5
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@real_servers
+def test_worker_process_stores_what_the_api_publishes(app, api, database_url):
+    env = clean_env(
+        XENO_DATABASE_URL=database_url,
+        XENO_REDIS_URL=SERVER_REDIS,
+        XENO_SECRET_KEY="k",
+        XENO_RECEIPT_SECRET="r",
+        PYTHONPATH=os.getcwd(),
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        response = api.post("/customers", [customer(n) for n in range(50)])
+        batch = response.json["batch_id"]
+        done = wait_until(lambda: api.get(f"/batches/{batch}").json["status"] == "done")
+        assert done
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(Customer)) == 50
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+
+
+@real_servers
+def test_worker_killed_between_read_and_ack_loses_nothing(app, api, broker, database_url):
+    key = xbroker.stream_key("customers")
+    broker.set("xeno:drain:customers", 1)  # publish without queueing drains: the worker sweeps
+    batches = [
+        api.post("/customers", [customer(b * 1000 + n) for n in range(1000)]).json
+        for b in range(40)
+    ]
+    ensure_group(broker, key)
+    broker.delete("xeno:drain:customers")  # the worker's start-up sweep finds the backlog
+    env = clean_env(
+        XENO_DATABASE_URL=database_url,
+        XENO_REDIS_URL=SERVER_REDIS,
+        XENO_SECRET_KEY="k",
+        XENO_RECEIPT_SECRET="r",
+        PYTHONPATH=os.getcwd(),
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: broker.xpending(key, xbroker.GROUP)["pending"] > 0, every=0.002)
+        worker.send_signal(signal.SIGKILL)  # mid-batch: read, maybe written, not acked
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    pending = broker.xpending(key, xbroker.GROUP)["pending"]
+    assert pending > 0, "the killed worker left entries pending"
+
+    app.config["STREAM_RECLAIM_IDLE_MS"] = 0
+    with app.app_context():
+        drain_stream("customers", consumer="rescuer")
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 40_000
+        statuses = [xbroker.batch_status(b["batch_id"]) for b in batches]
+    assert broker.xpending(key, xbroker.GROUP)["pending"] == 0
+    assert all(s["stored"] == 1000 and s["status"] == "done" for s in statuses)
