@@ -37,7 +37,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Every HTTP face of the app."""
-    from .blueprints import api_customers, api_ingest, api_segments, auth, health, pages
+    from .blueprints import (
+        api_campaigns,
+        api_customers,
+        api_ingest,
+        api_segments,
+        auth,
+        health,
+        pages,
+        vendor,
+    )
 
-    for module in (health, api_ingest, api_customers, api_segments, auth, pages):
+    for module in (
+        health, api_ingest, api_customers, api_segments, api_campaigns, vendor, auth, pages
+    ):
         app.register_blueprint(module.bp)

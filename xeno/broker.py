@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import fakeredis
@@ -18,6 +21,7 @@ GROUP = "xeno"
 BATCH_TTL = 7 * 24 * 3600
 DRAIN_FLAG_TTL = 30
 MAX_BATCH_ERRORS = 1000
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -50,6 +54,56 @@ def enqueue(func: Callable[..., Any], *args: Any, queue_name: str = "default", *
     options.setdefault("result_ttl", 0)
     options.setdefault("failure_ttl", 7 * 24 * 3600)
     return queue(queue_name).enqueue(func, *args, **options)
+
+
+def background(
+    func: Callable[..., Any], *args: Any, at: datetime | None = None, **options: Any
+) -> Any:
+    """Run a job in the background, now or at `at` (naive UTC), without blocking the caller.
+
+    With Redis: RQ on the "default" queue (`enqueue_at` for a later time; the worker runs
+    with its scheduler). Embedded mode: a daemon thread with an app context, since RQ's
+    synchronous queue would run the job inside the calling request; that matters when a
+    job calls this app back over HTTP (campaign dispatch, the dummy vendor).
+    """
+    if not embedded():
+        if at is None:
+            return enqueue(func, *args, **options)
+        options.setdefault("result_ttl", 0)
+        options.setdefault("failure_ttl", 7 * 24 * 3600)
+        return queue("default").enqueue_at(at.replace(tzinfo=UTC), func, *args, **options)
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        if at is not None:
+            time.sleep(max(0.0, (at - datetime.now(UTC).replace(tzinfo=None)).total_seconds()))
+        with app.app_context():
+            from .extensions import db
+
+            try:
+                func(*args)
+            except Exception:  # no failed-job registry in-process: say it loudly
+                log.exception("background job %s failed", func.__name__)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, name=f"xeno-{func.__name__}", daemon=True)
+    app.extensions.setdefault("xeno_background", []).append(thread)
+    thread.start()
+    return thread
+
+
+def wait_background(timeout: float = 60.0) -> bool:
+    """Embedded mode: wait for the background threads started so far; True if all ended."""
+    deadline = time.monotonic() + timeout
+    threads = current_app.extensions.get("xeno_background", [])
+    while threads:
+        thread = threads[0]
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            return False
+        threads.remove(thread)
+    return True
 
 
 def stream_key(name: str) -> str:

@@ -1,0 +1,88 @@
+"""The dummy vendor's endpoint and the delivery receipt API, both HMAC-signed, not tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from flask import Blueprint, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
+
+from .. import broker
+from ..errors import TooLarge, Unauthorized, ValidationFailed
+from ..jobs.campaigns import accept_vendor_chunk
+from ..schemas import MAX_RECORDS, _error
+from ..signing import HEADER, verify
+from .body import read_json
+
+bp = Blueprint("vendor", __name__, url_prefix="/api/v1")
+
+
+class ReceiptIn(BaseModel):
+    """One delivery receipt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    log_id: Annotated[StrictInt, Field(gt=0)]
+    status: Literal["SENT", "FAILED"]
+
+
+class VendorMessage(BaseModel):
+    """One message handed to the vendor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    log_id: Annotated[StrictInt, Field(gt=0)]
+    to: str = ""
+    text: str
+
+
+class VendorSend(BaseModel):
+    """The body of POST /vendor/send."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages: Annotated[list[VendorMessage], Field(min_length=1, max_length=MAX_RECORDS)]
+
+
+RECEIPTS = TypeAdapter(list[ReceiptIn])
+
+
+def _require_signature() -> None:
+    """401 unless X-Xeno-Signature is the HMAC of the raw body (checked before parsing)."""
+    body = request.get_data(cache=True)
+    if not verify(body, request.headers.get(HEADER), current_app.config["RECEIPT_SECRET"]):
+        raise Unauthorized(f"missing or invalid {HEADER}: sign the raw body with HMAC-SHA256")
+
+
+@bp.post("/vendor/send")
+def vendor_send():
+    """The dummy vendor takes a chunk of messages and reports on each one later."""
+    _require_signature()
+    try:
+        chunk = VendorSend.model_validate(read_json())
+    except ValidationError as exc:
+        raise ValidationFailed([_error(e) for e in exc.errors(include_url=False)]) from None
+    accept_vendor_chunk([m.log_id for m in chunk.messages])
+    return jsonify(accepted=len(chunk.messages)), 202
+
+
+@bp.post("/receipts")
+def post_receipts():
+    """Accept delivery receipts (one or up to 1000) and publish them; a consumer applies them."""
+    _require_signature()
+    body = read_json()
+    records = body if isinstance(body, list) else [body]
+    if len(records) > MAX_RECORDS:
+        raise TooLarge(f"at most {MAX_RECORDS} receipts per request; this one has {len(records)}")
+    if not records:
+        raise ValidationFailed([], message="the request holds no receipts")
+    try:
+        receipts = RECEIPTS.validate_python(records)
+    except ValidationError as exc:
+        errors = []
+        for e in exc.errors(include_url=False):
+            index, *rest = e["loc"]
+            errors.append({"index": index, **_error({**e, "loc": tuple(rest)})})
+        raise ValidationFailed(errors) from None
+    batch_id = broker.publish("receipts", [r.model_dump() for r in receipts])
+    return jsonify(batch_id=batch_id, accepted=len(receipts)), 202
