@@ -1,4 +1,4 @@
-"""Segments API: preview, saved segments, errors, fields, and how many statements a preview costs."""
+"""Segments API: preview, saved segments, errors, fields, statements per preview."""
 
 from __future__ import annotations
 
