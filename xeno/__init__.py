@@ -40,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     from .blueprints import (
         api_campaigns,
         api_customers,
+        api_docs,
         api_ingest,
         api_segments,
         auth,
@@ -49,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (
-        health, api_ingest, api_customers, api_segments, api_campaigns, vendor, auth, pages
+        health, api_docs, api_ingest, api_customers, api_segments, api_campaigns, vendor,
+        auth, pages,
     ):
         app.register_blueprint(module.bp)

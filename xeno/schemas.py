@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -132,3 +132,36 @@ def _error(e: Any) -> dict[str, Any]:
 
 
 _ADAPTERS = {kind: TypeAdapter(list[model]) for kind, model in SCHEMAS.items()}
+
+
+def one_or_many(model: type[Record]) -> Any:
+    """The body shape of ingestion: one record, or an array of up to 1000."""
+    return model | Annotated[list[model], Field(min_length=1, max_length=MAX_RECORDS)]  # type: ignore[valid-type]
+
+
+class BatchAccepted(BaseModel):
+    """What a publish answers: the batch to poll and how many records it holds."""
+
+    batch_id: str
+    accepted: int
+
+
+class BatchError(BaseModel):
+    """A record the consumer refused."""
+
+    model_config = ConfigDict(extra="allow")
+    index: int
+    message: str
+    id: Any = None
+
+
+class BatchStatus(BaseModel):
+    """Where a published batch stands."""
+
+    batch_id: str
+    kind: str
+    status: Literal["queued", "processing", "done"]
+    received: int
+    stored: int
+    rejected: int
+    errors: list[BatchError]

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, jsonify
 from .. import broker
 from ..api_auth import token_required
 from ..errors import NotFound, ValidationFailed
-from ..schemas import validate_many
+from ..openapi import documented
+from ..schemas import BatchAccepted, BatchStatus, CustomerIn, OrderIn, one_or_many, validate_many
 from .body import read_records
 
 bp = Blueprint("api_ingest", __name__, url_prefix="/api/v1")
@@ -24,7 +25,18 @@ def _accept(kind: str) -> tuple[Response, int]:
     return jsonify(batch_id=batch_id, accepted=len(messages)), 202
 
 
+INGEST_ERRORS = (400, 401, 413, 415, 422, 503)
+
+
 @bp.post("/customers")
+@documented(
+    "Publish customers (upsert by id)",
+    body=one_or_many(CustomerIn),
+    responses={202: BatchAccepted},
+    errors=INGEST_ERRORS,
+    auth="token",
+    tags=("ingestion",),
+)
 @token_required
 def post_customers():
     """Accept customers for storage (upsert by id)."""
@@ -32,6 +44,14 @@ def post_customers():
 
 
 @bp.post("/orders")
+@documented(
+    "Publish orders (upsert by id)",
+    body=one_or_many(OrderIn),
+    responses={202: BatchAccepted},
+    errors=INGEST_ERRORS,
+    auth="token",
+    tags=("ingestion",),
+)
 @token_required
 def post_orders():
     """Accept orders for storage (upsert by id); their customers' aggregates follow."""
@@ -39,6 +59,13 @@ def post_orders():
 
 
 @bp.get("/batches/<batch_id>")
+@documented(
+    "Status of a published batch",
+    responses={200: BatchStatus},
+    errors=(401, 404, 503),
+    auth="token",
+    tags=("ingestion",),
+)
 @token_required
 def get_batch(batch_id: str):
     """Where a published batch stands: received, stored, rejected and why."""
