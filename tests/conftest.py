@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cli import main
-from xeno import create_app
+from xeno import create_app, migrate
 from xeno.extensions import db as _db
 
 from .actions import ApiActions
@@ -66,7 +66,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _schema(database_url: str) -> str:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
-        _db.create_all()
+        migrate.upgrade()  # the migrations, not create_all: tests run on what production runs
         _db.engine.dispose()
     return database_url
 

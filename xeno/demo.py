@@ -6,8 +6,7 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
-from . import broker, generate
-from .extensions import db
+from . import broker, generate, migrate
 from .schemas import MAX_RECORDS, validate_many
 
 
@@ -34,8 +33,9 @@ def load_sample_data(
 ) -> None:
     """Create the schema and load generated customers and orders."""
     if fresh:
-        db.drop_all()
-    db.create_all()
+        migrate.reset()
+    else:
+        migrate.upgrade()
     echo(f"loading {customers} customers and {orders} orders ...")
     publish_generated("customers", generate.customers(customers))
     publish_generated("orders", generate.orders(orders, customers))

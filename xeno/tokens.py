@@ -37,8 +37,12 @@ def verify_token(token: str) -> int | None:
     if cached and cached[1] > now:
         return cached[0]
     token_id = db.session.execute(
-        select(ApiToken.id).where(ApiToken.token_hash == digest)
+        select(ApiToken.id).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
     ).scalar_one_or_none()
+    if token_id is not None:  # at most once a minute per process: off the hot path
+        db.session.execute(
+            db.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow())
+        )
     db.session.commit()
     # Unknown tokens are remembered for less time, so a new token works within seconds.
     _cache[digest] = (token_id, now + (CACHE_SECONDS if token_id else 2.0))
@@ -47,9 +51,17 @@ def verify_token(token: str) -> int | None:
     return token_id
 
 
-def touch(token_id: int) -> None:
-    """Record when a token was last used (kept off the ingestion hot path)."""
-    db.session.execute(
-        db.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow())
+def revoke_tokens(name: str) -> int:
+    """Revoke every live token named `name`; return how many (servers notice within a minute)."""
+    result = db.session.execute(
+        db.update(ApiToken)
+        .where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
     )
     db.session.commit()
+    return result.rowcount
+
+
+def list_tokens() -> list[ApiToken]:
+    """Every token, newest first (the hashes only; plain tokens are never kept)."""
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))

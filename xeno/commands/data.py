@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from .. import broker, importers
+from .. import broker, importers, migrate
 from .. import generate as gen
 from ..extensions import db
-from ..tokens import create_token
+from ..tokens import create_token, list_tokens, revoke_tokens
 
 db_cli = AppGroup("db", help="Database schema.")
 token_cli = AppGroup("token", help="API tokens.")
@@ -20,8 +20,9 @@ import_cli = AppGroup("import", help="Import customers or orders from a file.")
 @db_cli.command("init")
 def db_init() -> None:
     """Create or upgrade the schema."""
-    db.create_all()
-    click.echo(f"schema ready on {db.engine.url.render_as_string(hide_password=True)}")
+    migrate.upgrade()
+    url = db.engine.url.render_as_string(hide_password=True)
+    click.echo(f"schema ready on {url} (revision {migrate.current()})")
 
 
 @token_cli.command("create")
@@ -29,6 +30,28 @@ def db_init() -> None:
 def token_create(name: str) -> None:
     """Create an API token and print it once."""
     click.echo(create_token(name))
+
+
+@token_cli.command("revoke")
+@click.argument("name")
+def token_revoke(name: str) -> None:
+    """Revoke every token with this name."""
+    count = revoke_tokens(name)
+    if not count:
+        raise click.BadParameter(f"no live token named {name!r}", param_hint="NAME")
+    click.echo(f"revoked {count} token(s) named {name!r}")
+
+
+@token_cli.command("list")
+def token_list() -> None:
+    """List tokens (names and dates; the tokens themselves are not stored)."""
+    for token in list_tokens():
+        state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "live"
+        used = f"{token.last_used_at:%Y-%m-%d}" if token.last_used_at else "never"
+        click.echo(
+            f"{token.id:>4}  {token.name:<30} created {token.created_at:%Y-%m-%d}  "
+            f"last used {used}  {state}"
+        )
 
 
 def _count_lines(path: Path) -> int:
