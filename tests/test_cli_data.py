@@ -27,7 +27,13 @@ def write_customers_csv(path, rows: int) -> None:
         writer = csv.writer(handle)
         writer.writerow(["id", "name", "email", "city", "signup_at"])
         for line in range(2, rows + 2):
-            row = [f"C{line}", f"Name {line}", f"c{line}@example.com", "Pune", "2024-01-02T03:04:05Z"]
+            row = [
+                f"C{line}",
+                f"Name {line}",
+                f"c{line}@example.com",
+                "Pune",
+                "2024-01-02T03:04:05Z",
+            ]
             kind = BAD_LINES.get(line)
             if kind == "not-an-email":
                 row[2] = "nobody"
@@ -61,8 +67,15 @@ def test_import_csv_of_100k_lines_imports_the_rest_and_names_the_bad(app, api, r
 
 
 def test_import_jsonl_and_json_array_keep_line_numbers(app, api, runner, tmp_path):
-    orders = [{"id": f"O{n}", "customer_id": "C1", "amount": "10.50",
-               "ordered_at": "2024-10-01T12:30:00Z"} for n in range(5)]
+    orders = [
+        {
+            "id": f"O{n}",
+            "customer_id": "C1",
+            "amount": "10.50",
+            "ordered_at": "2024-10-01T12:30:00Z",
+        }
+        for n in range(5)
+    ]
     orders[2]["amount"] = "-1"
     jsonl = tmp_path / "orders.jsonl"
     jsonl.write_text("\n".join(json.dumps(o) for o in orders) + "\n{broken\n")
@@ -85,8 +98,9 @@ def test_import_refuses_unknown_file_types(runner, tmp_path):
 
 
 def test_generate_then_import_gives_exact_aggregates(app, api, runner, tmp_path):
-    result = runner.invoke(args=["generate", "--customers", "300", "--orders", "1500",
-                                 "--out", str(tmp_path)])
+    result = runner.invoke(
+        args=["generate", "--customers", "300", "--orders", "1500", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     runner.invoke(args=["import", "orders", str(tmp_path / "orders.csv")])
     runner.invoke(args=["import", "customers", str(tmp_path / "customers.csv")])

@@ -316,7 +316,7 @@ def test_database_down_is_503_on_health(app):
 
 @pytest.mark.parametrize("size", [3, 600])  # small chunks go multi-row, big ones through staging
 def test_awkward_text_survives_the_bulk_write(app, api, size):
-    awkward = "Tab\there, new\nline, back\\slash, \\N, quote' \"dq\", ₹ दिल्ली, emoji 🎉"
+    awkward = 'Tab\there, new\nline, back\\slash, \\N, quote\' "dq", ₹ दिल्ली, emoji 🎉'
     records = [
         customer(n, name=f"{awkward} {n}", city="Pune\\", attributes={"note": awkward, "n": n})
         for n in range(size)
