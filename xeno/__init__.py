@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import broker, config, security
+from . import broker, config, logs, security
 from .errors import register_error_handlers
 from .extensions import csrf, db, login_manager, oauth
 
@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config.finalise(app.config)
+    logs.init_app(app)
 
     db.init_app(app)
     csrf.init_app(app)

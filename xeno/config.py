@@ -51,6 +51,7 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "VENDOR_FAILURE_RATE": float(env.get("XENO_VENDOR_FAILURE_RATE") or 0.10),
         "PUBLIC_URL": (env.get("XENO_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "SESSION_COOKIE_SECURE": _flag(env.get("XENO_COOKIE_SECURE"), not demo),
+        "LOG_FORMAT": (env.get("XENO_LOG_FORMAT") or ("text" if demo else "json")).lower(),
     }
 
 
