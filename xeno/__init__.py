@@ -55,3 +55,7 @@ def register_blueprints(app: Flask) -> None:
         auth, pages,
     ):
         app.register_blueprint(module.bp)
+    from .blueprints import pages_campaigns, pages_segments
+
+    app.register_blueprint(pages_segments.bp)
+    app.register_blueprint(pages_campaigns.bp)
