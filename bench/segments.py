@@ -232,6 +232,7 @@ def main() -> None:
     env.pop("XENO_DEV_LOGIN", None)
     if not args.reuse:
         build(args.db_url, env, args.customers, args.orders)
+    subprocess.run(["xeno", "db", "init"], env=env, check=True, capture_output=True)  # upgrade
     raw = connect(args.db_url)
     with raw.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM customers")

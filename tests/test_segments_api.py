@@ -300,3 +300,13 @@ def test_preview_api_touches_customers_twice(shop, statements):
     statements.statements.clear()
     assert shop.post("/segments/preview", {"rule": "visits > 2"}).status_code == 200
     assert len([s for s in statements.statements if "FROM customers" in s]) == 2
+
+
+def test_segments_api_is_in_openapi(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert set(paths["/api/v1/segments"]) == {"get", "post"}
+    assert set(paths["/api/v1/segments/{segment_id}"]) == {"get", "put", "delete"}
+    preview = paths["/api/v1/segments/preview"]["post"]
+    assert {"200", "400", "401", "422"} <= set(preview["responses"])
+    assert "404" in paths["/api/v1/segments/explain"]["post"]["responses"]
+    assert "/api/v1/segments/fields" in paths

@@ -2,61 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ValidationError
 
 from .. import segments
 from ..api_auth import api_auth_required, current_actor
 from ..dsl import registry
 from ..errors import ValidationFailed
-from ..schemas import ExternalId
+from ..openapi import documented
 from ..segment_explain import explain
+from ..segment_models import (
+    ExplainIn,
+    ExplainOut,
+    FieldsOut,
+    PageQuery,
+    PreviewOut,
+    RuleIn,
+    SegmentIn,
+    SegmentOut,
+    SegmentPageOut,
+    SegmentUpdate,
+)
 from .body import read_json
 
 bp = Blueprint("api_segments", __name__, url_prefix="/api/v1")
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+TAGS = ("segments",)
+READ_ERRORS = (401, 422, 503)
+RULE_ERRORS = (400, 401, 413, 415, 422, 503)
 
 
-class RuleIn(_Body):
-    """`{"rule": "..."}`: the rule must be a string (the language itself checks the rest)."""
-
-    rule: str
-
-
-class ExplainIn(RuleIn):
-    """A rule and, optionally, the external id of a customer to trace through it."""
-
-    customer_id: ExternalId | None = None
-
-
-class SegmentIn(_Body):
-    """A new segment: a name and its rule."""
-
-    name: Name
-    rule: str
-
-
-class SegmentUpdate(_Body):
-    """A change to a segment: a new name, a new rule or both."""
-
-    name: Name | None = None
-    rule: str | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> SegmentUpdate:
-        if self.name is None and self.rule is None:
-            raise ValueError("send a new name, a new rule or both")
-        return self
-
-
-def _body(model: type[_Body]) -> Any:
+def _body(model: type[BaseModel]) -> Any:
     """Validate the JSON body against `model`; every problem is listed in the 422."""
     data = read_json()
     try:
@@ -85,6 +62,13 @@ def _int_arg(name: str, default: int) -> int:
 
 
 @bp.post("/segments/preview")
+@documented(
+    "Count a rule's audience and show a sample",
+    body=RuleIn,
+    responses={200: PreviewOut},
+    errors=RULE_ERRORS,
+    tags=TAGS,
+)
 @api_auth_required
 def preview_segment():
     """Count the audience of a rule and show a sample, without saving anything."""
@@ -93,6 +77,13 @@ def preview_segment():
 
 
 @bp.post("/segments/explain")
+@documented(
+    "Per-node counts, resolved dates and one customer's trace",
+    body=ExplainIn,
+    responses={200: ExplainOut},
+    errors=RULE_ERRORS + (404,),
+    tags=TAGS,
+)
 @api_auth_required
 def explain_segment():
     """Per-node counts and resolved dates of a rule; with customer_id, that customer's trace."""
@@ -101,6 +92,7 @@ def explain_segment():
 
 
 @bp.get("/segments/fields")
+@documented("The fields a rule can use", responses={200: FieldsOut}, errors=(401, 503), tags=TAGS)
 @api_auth_required
 def list_fields():
     """Every field a rule can use, with its type, operators and help."""
@@ -108,6 +100,13 @@ def list_fields():
 
 
 @bp.get("/segments")
+@documented(
+    "Saved segments, most recent first",
+    query=PageQuery,
+    responses={200: SegmentPageOut},
+    errors=READ_ERRORS,
+    tags=TAGS,
+)
 @api_auth_required
 def list_segments():
     """Saved segments, most recent first, paged."""
@@ -118,6 +117,13 @@ def list_segments():
 
 
 @bp.post("/segments")
+@documented(
+    "Save a segment with its size",
+    body=SegmentIn,
+    responses={201: SegmentOut},
+    errors=RULE_ERRORS,
+    tags=TAGS,
+)
 @api_auth_required
 def create_segment():
     """Save a rule under a name with its audience size."""
@@ -127,6 +133,7 @@ def create_segment():
 
 
 @bp.get("/segments/<int:segment_id>")
+@documented("One saved segment", responses={200: SegmentOut}, errors=(401, 404, 503), tags=TAGS)
 @api_auth_required
 def get_segment(segment_id: int):
     """One saved segment."""
@@ -134,6 +141,13 @@ def get_segment(segment_id: int):
 
 
 @bp.put("/segments/<int:segment_id>")
+@documented(
+    "Rename a segment or change its rule (counted again)",
+    body=SegmentUpdate,
+    responses={200: SegmentOut},
+    errors=RULE_ERRORS + (404,),
+    tags=TAGS,
+)
 @api_auth_required
 def update_segment(segment_id: int):
     """Rename a segment or change its rule; its size is counted again."""
@@ -143,6 +157,7 @@ def update_segment(segment_id: int):
 
 
 @bp.delete("/segments/<int:segment_id>")
+@documented("Delete a segment", responses={204: None}, errors=(401, 404, 503), tags=TAGS)
 @api_auth_required
 def delete_segment(segment_id: int):
     """Delete a saved segment."""
