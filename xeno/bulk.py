@@ -44,10 +44,22 @@ def upsert(
                 index_elements=[key], set_={c: stmt.excluded[c] for c in cols}
             )
             conn.execute(stmt, list(chunk))
-        elif len(chunk) >= LOAD_DATA_MIN_ROWS:
+        elif len(chunk) >= LOAD_DATA_MIN_ROWS and _load_data_allowed(conn):
             _load_data_upsert(conn, table, chunk, cols)
         else:
             _multirow_upsert(conn, table, chunk, cols)
+
+
+_local_infile: dict[str, bool] = {}
+
+
+def _load_data_allowed(conn: Connection) -> bool:
+    """MySQL 8 ships with local_infile off; such a server gets multi-row statements instead."""
+    url = conn.engine.url.render_as_string(hide_password=True)
+    if url not in _local_infile:
+        value = conn.exec_driver_sql("SELECT @@GLOBAL.local_infile").scalar()
+        _local_infile[url] = str(value).upper() in {"1", "ON"}
+    return _local_infile[url]
 
 
 def _json_columns(table: Table) -> frozenset[str]:
