@@ -330,3 +330,12 @@ def test_awkward_text_survives_the_bulk_write(app, api, size):
         assert row.city == "Pune\\"
         assert row.attributes == {"note": awkward, "n": n}
         assert row.email == f"c{n}@example.com" and row.phone is None
+
+
+def test_big_batches_still_store_where_load_data_is_refused(app, api, monkeypatch):
+    from xeno import bulk
+
+    monkeypatch.setattr(bulk, "_load_data_allowed", lambda conn: False)  # MySQL 8's default
+    assert api.post_customers([customer(n, city="Pune\t") for n in range(700)]).status_code == 202
+    rows = stored_customers(app)
+    assert len(rows) == 700 and rows["C699"].city == "Pune"  # whitespace trimmed by validation
