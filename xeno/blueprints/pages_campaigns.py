@@ -84,12 +84,7 @@ def campaign_new():
                 "message": exc.message,
             }
         except ValidationError as exc:
-            error = {
-                "field": None,
-                "message": "; ".join(
-                    e["msg"].removeprefix("Value error, ") for e in exc.errors(include_url=False)
-                ),
-            }
+            error = {"field": None, "message": _problems(exc)}
     return render_template(
         "campaigns/new.html",
         form=form,
@@ -98,6 +93,15 @@ def campaign_new():
         error=error,
         variables=VARIABLES,
     )
+
+
+def _problems(exc: ValidationError) -> str:
+    """Pydantic's complaints as one sentence, each naming its field."""
+    parts = []
+    for e in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in e["loc"])
+        parts.append((f"{where}: " if where else "") + e["msg"].removeprefix("Value error, "))
+    return "; ".join(parts)
 
 
 def _body(form: dict[str, str]) -> campaigns.CampaignIn:

@@ -1,0 +1,174 @@
+"""Campaign pages through the Flask test client: history, new (no-JavaScript paths), detail."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from xeno.extensions import db
+from xeno.models import Campaign, CommunicationLog
+
+from . import test_pages_segments as segment_pages
+from .factories import customer, order
+from .test_pages_segments import post_form, saved_segment
+
+signed_in = segment_pages.signed_in  # the same signed-in browser fixture
+
+MESSAGE = "Hi {{ first_name }} from {{ city | default('your city') }}"
+
+
+@pytest.fixture(autouse=True)
+def no_delivery(app: Flask) -> None:
+    """Campaigns stay as created: these tests look at pages, not at delivery."""
+    app.config["CAMPAIGN_AUTOSTART"] = False
+
+
+@pytest.fixture
+def shop(api) -> None:
+    """Four customers, three of whom ordered."""
+    people = [customer(1, name="Asha Rao"), customer(2, name="Ravi Kumar", city=None),
+              customer(3), customer(4)]  # fmt: skip
+    assert api.post_customers(people).status_code == 202
+    orders = [order(1, 1, "500.00"), order(2, 2, "700.00"), order(3, 3, "900.00")]
+    assert api.post_orders(orders).status_code == 202
+
+
+def add_campaigns(app: Flask, count: int) -> list[int]:
+    """Finished campaigns with growing creation times, named Campaign 1..count."""
+    start = datetime(2025, 1, 1, 9, 0)
+    with app.app_context():
+        rows = [
+            Campaign(
+                name=f"Campaign {n}", rule="spend > 0", message="Hi", status="done",
+                created_at=start + timedelta(hours=n), audience_size=10 * n,
+                sent=8 * n, failed=n, pending=n,
+            )
+            for n in range(1, count + 1)
+        ]  # fmt: skip
+        db.session.add_all(rows)
+        db.session.commit()
+        return [c.id for c in rows]
+
+
+def names(page: str) -> list[str]:
+    """Campaign names in the history table, in order."""
+    return re.findall(r'<a class="cell-main" href="/campaigns/\d+">([^<]*)</a>', page)
+
+
+@pytest.mark.parametrize("path", ["/campaigns", "/campaigns/new", "/campaigns/1"])
+def test_campaign_pages_signed_out_go_to_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/login" in response.location
+
+
+def test_history_lists_most_recent_first_with_a_stacked_bar(app, signed_in):
+    add_campaigns(app, 3)
+    page = signed_in.get("/campaigns").get_data(as_text=True)
+    assert names(page) == ["Campaign 3", "Campaign 2", "Campaign 1"]
+    row = page[page.index("Campaign 3") :]
+    assert '<td class="num" data-field="audience_size">30</td>' in row
+    assert '<td class="num" data-field="sent">24</td>' in row
+    assert '<td class="num" data-field="failed">3</td>' in row
+    assert '<td class="num" data-field="pending">3</td>' in row
+    assert '<rect class="bar-sent" x="0" y="0" width="80.00"' in row
+    assert '<rect class="bar-failed" x="80.00" y="0" width="10.00"' in row
+    assert "style=" not in page  # the CSP refuses inline styles
+
+
+def test_history_pages_past_fifty(app, signed_in):
+    add_campaigns(app, 52)
+    first = signed_in.get("/campaigns").get_data(as_text=True)
+    assert len(names(first)) == 50 and 'href="/campaigns?page=2"' in first
+    second = signed_in.get("/campaigns?page=2").get_data(as_text=True)
+    assert names(second) == ["Campaign 2", "Campaign 1"]
+    assert "past the end" in signed_in.get("/campaigns?page=9").get_data(as_text=True)
+
+
+def test_empty_history_invites_a_first_campaign(signed_in):
+    assert "No campaigns yet." in signed_in.get("/campaigns").get_data(as_text=True)
+
+
+def test_new_campaign_preselects_the_segment_from_the_list(app, signed_in):
+    segment_id = saved_segment(app, "Loyal")
+    page = signed_in.get(f"/campaigns/new?segment_id={segment_id}").get_data(as_text=True)
+    assert re.search(rf'<option value="{segment_id}" selected>Loyal', page)
+    assert 'id="audience-segment" name="audience" value="segment" checked' in page
+    for variable in ("name", "first_name", "city", "email", "spend", "visits"):
+        assert f'data-insert="{{{{ {variable} }}}}"' in page
+
+
+def test_no_js_preview_renders_messages_for_real_customers(signed_in, shop):
+    page = post_form(
+        signed_in, "/campaigns/new", audience="rule", rule="visits >= 1", message=MESSAGE,
+        action="preview",
+    ).get_data(as_text=True)  # fmt: skip
+    assert re.search(r'<output id="campaign-audience"[^>]*>3</output>', page)
+    assert "Hi Asha from Mumbai" in page and "Hi Ravi from your city" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"rule": "visits >", "message": "Hi"}, "line 1, column 9"),
+        ({"rule": "visits > 1", "message": "Hi {{ customer.name }}"}, "attribute access"),
+        ({"rule": "visits > 1", "message": "  "}, "message: String should have at least 1"),
+    ],
+)
+def test_no_js_preview_shows_what_is_wrong(signed_in, shop, fields, words):
+    response = post_form(signed_in, "/campaigns/new", audience="rule", action="preview", **fields)
+    assert response.status_code == 200
+    error = re.search(
+        r'id="campaign-error"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S
+    )
+    assert words in error.group(1)
+
+
+def test_no_js_send_creates_the_campaign_and_opens_its_page(app, signed_in, shop):
+    segment_id = saved_segment(app, "Ordered", "visits >= 1")
+    response = post_form(
+        signed_in, "/campaigns/new", name="Thanks", audience="segment",
+        segment_id=str(segment_id), message=MESSAGE, action="send",
+    )  # fmt: skip
+    assert response.status_code == 302
+    campaign_id = int(response.location.rsplit("/", 1)[1])
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert (campaign.name, campaign.segment_id, campaign.audience_size) == (
+            "Thanks", segment_id, 3,
+        )  # fmt: skip
+        assert campaign.created_by == "mona@xeno.test"
+    page = signed_in.get(response.location).get_data(as_text=True)
+    assert '<span class="figure-value" id="figure-audience">3</span>' in page
+    assert page.count("badge-log-pending") == 3
+    assert "chart.umd.js" in page and 'id="delivery-chart"' in page
+
+
+def test_detail_filters_the_log_by_status_and_pages_it(app, signed_in, api):
+    assert api.post_customers([customer(n) for n in range(1, 61)]).status_code == 202
+    created = api.post("/campaigns", {"rule": "visits = 0", "message": "Hi {{ name }}"}).json
+    with app.app_context():
+        db.session.query(CommunicationLog).filter(CommunicationLog.id % 3 == 0).update(
+            {"status": "FAILED"}
+        )
+        campaign = db.session.get(Campaign, created["id"])
+        campaign.failed, campaign.pending = 20, 40
+        db.session.commit()
+    base = f"/campaigns/{created['id']}"
+    everything = signed_in.get(base).get_data(as_text=True)
+    assert everything.count("<tr>") - 1 == 50  # header row + one page of 50
+    assert "Page 1 of 2 · 60 messages" in everything
+    assert f'href="{base}?page=2"' in everything
+    failed = signed_in.get(f"{base}?status=FAILED").get_data(as_text=True)
+    assert failed.count("badge-log-failed") == 20 and "badge-log-pending" not in failed
+    assert '<option value="FAILED" selected>' in failed
+    second = signed_in.get(f"{base}?status=pending&page=2").get_data(as_text=True)
+    assert "No messages" not in second and second.count("badge-log-pending") == 0
+    assert "No pending messages on this page." in second
+
+
+def test_unknown_campaign_is_404(signed_in):
+    assert signed_in.get("/campaigns/999").status_code == 404
