@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from typing import Any
 
@@ -38,10 +38,19 @@ def _default(value: Any, default_value: Any = "", boolean: bool = True) -> Any:
     return value
 
 
+def _round(value: Any, precision: int = 0, method: str = "common") -> Any:
+    """`round` as people expect money to round: half up (Python's own is half to even)."""
+    if method == "common" and isinstance(value, (Decimal, int, float)):
+        step = Decimal(1).scaleb(-int(precision))
+        return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
+    return JINJA_FILTERS["round"](value, precision, method)
+
+
 def _environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
     env.filters = {name: JINJA_FILTERS[name] for name in FILTERS}
     env.filters["default"] = _default
+    env.filters["round"] = _round
     env.globals = {}
     env.tests = {}
     return env

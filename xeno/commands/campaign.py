@@ -20,6 +20,7 @@ from ..extensions import db
 from ..jobs.campaigns import schedule_dispatch
 from ..models import Campaign
 
+STALL_SECONDS = 30
 campaign_cli = AppGroup("campaign", help="Send campaigns and see how they went.")
 
 
@@ -93,14 +94,19 @@ def _nothing() -> Iterator[None]:
 
 def _follow(campaign_id: int, size: int) -> None:
     with click.progressbar(length=size, label="Delivering") as bar:
-        done = 0
+        done, moved_at, warned = 0, time.monotonic(), False
         while True:
             db.session.expire_all()
             campaign = db.session.get(Campaign, campaign_id)
             db.session.commit()
             settled = campaign.sent + campaign.failed
-            bar.update(settled - done)
-            done = settled
+            if settled != done:
+                bar.update(settled - done)
+                done, moved_at = settled, time.monotonic()
+            elif not warned and time.monotonic() - moved_at > STALL_SECONDS:
+                warned = True
+                click.echo(f"\nno receipt for {STALL_SECONDS}s: is `xeno worker` running, and "
+                           f"is {current_app.config['PUBLIC_URL']} this app?", err=True)
             if campaign.status == "done":
                 break
             time.sleep(0.2)
