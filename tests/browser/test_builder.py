@@ -300,3 +300,22 @@ def test_saving_a_segment_lands_on_the_campaign_history(page, shop, tmp_path):
     page.screenshot(path=str(tmp_path / "saved.png"), full_page=True)
     page.goto(shop.url + "/segments")
     expect(page.locator("#segments-table")).to_contain_text("spend > 10000")
+
+
+def test_a_plug_in_field_appears_in_the_builder_by_itself(page, shop):
+    from playwright.sync_api import expect
+
+    from xeno.dsl import Field, registry
+
+    registry.register(Field("home_town", "text", lambda t: t.c.city, help="Where they live."))
+    try:
+        open_builder(page, shop)
+        add_condition(page, "home_town", "starts with", value="Mum")
+        expect(page.locator("#rule")).to_have_value('home_town STARTS WITH "Mum"')
+        wait_for_count(page, shop.count('city STARTS WITH "Mum"'))
+        ops = page.locator("#builder select.rb-op option").evaluate_all("o => o.map(x => x.value)")
+        assert (
+            ops == [f.describe() for f in registry.all() if f.name == "home_town"][0]["operators"]
+        )
+    finally:
+        registry.unregister("home_town")
