@@ -20,6 +20,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -212,7 +213,7 @@ def main() -> None:
     parser.add_argument("--db-url", default="mysql+pymysql://root@127.0.0.1:3306/xeno_segbench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--reuse", action="store_true", help="measure the existing database")
-    parser.add_argument("--port", type=int, default=5056)
+    parser.add_argument("--port", type=int, default=5071)
     parser.add_argument("--runs", type=int, default=20, help="timed runs per preview / raw count")
     parser.add_argument(
         "--naive-runs",
@@ -242,6 +243,11 @@ def main() -> None:
     token = subprocess.run(
         ["xeno", "token", "create", "bench"], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
+    try:  # another bench's server on this port would answer for ours
+        socket.create_connection(("127.0.0.1", args.port), timeout=1).close()
+        raise SystemExit(f"port {args.port} is taken; pass --port")
+    except OSError:
+        pass
     web = subprocess.Popen(
         [
             "gunicorn",
