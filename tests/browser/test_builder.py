@@ -300,6 +300,16 @@ def test_saving_a_segment_lands_on_the_campaign_history(page, shop, tmp_path):
     page.screenshot(path=str(tmp_path / "saved.png"), full_page=True)
     page.goto(shop.url + "/segments")
     expect(page.locator("#segments-table")).to_contain_text("spend > 10000")
+    # edit it: the builder opens on the saved rule, a change is saved with PUT
+    page.locator("#segments-table tbody tr", has_text="Big spenders").get_by_role(
+        "link", name="Edit"
+    ).click()
+    expect(page.locator("#builder input.rb-value")).to_have_value("10000")
+    page.locator("#builder input.rb-value").fill("20000")
+    expect(page.locator("#rule")).to_have_value("spend > 20000")
+    page.click("#save-button")
+    page.wait_for_url(re.compile(r"/campaigns\?saved=\d+$"))
+    expect(page.locator("#saved-notice strong")).to_have_text(str(shop.count("spend > 20000")))
 
 
 def test_a_plug_in_field_appears_in_the_builder_by_itself(page, shop):

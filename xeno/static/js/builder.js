@@ -360,6 +360,8 @@
     }
     clearTimeout(builderTimer);
     clearTimeout(textTimer);
+    textTimer = null;
+    seq++;  // an answer still in flight describes the rule before this change
     builderTimer = setTimeout(syncFromBuilder, DEBOUNCE_MS);
   }
 
@@ -659,7 +661,16 @@
       root = tree ? fromJson(tree) : newGroup("and");
       builder.hidden = false;
       draw();
-      if (ruleBox.value.trim()) syncFromText(); else showTotal();
+      if (tree) {
+        // the page came with the rule's tree: count and explain it, keep the drawn builder
+        var owners = new Map();
+        lastTree = { json: toJson(root, owners), owners: owners };
+        pending = evaluate(ruleBox.value, ++seq);
+      } else if (ruleBox.value.trim()) {
+        syncFromText();  // a rule the server could not read: show its error
+      } else {
+        showTotal();
+      }
     }).catch(function (error) {
       setStatus("The visual builder could not load its fields: " + error.message, true);
     });
