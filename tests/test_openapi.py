@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xeno.openapi import undocumented
 from xeno.schemas import CustomerIn, OrderIn
 
 
@@ -29,3 +30,17 @@ def test_ingestion_is_described_with_the_validation_models(client):
         "required": True,
         "schema": {"type": "string"},
     }
+
+
+def test_every_api_operation_is_described(app):
+    assert undocumented(app) == []
+
+
+def test_every_error_status_has_the_error_schema(client):
+    spec = client.get("/api/v1/openapi.json").json
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Error"}, (method, path)

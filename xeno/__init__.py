@@ -38,6 +38,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Every HTTP face of the app."""
+    from .blueprints import ids_fit_bigint
+
+    app.url_value_preprocessor(ids_fit_bigint)
     from .blueprints import (
         api_campaigns,
         api_customers,

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from sqlalchemy import ColumnElement, Connection, func, insert, literal, select, update
 
-from .customers import customer_dict, iso
+from .customer_view import customer_json, iso
 from .dsl import compile_rule, parse
 from .errors import NotFound
 from .extensions import db
@@ -28,6 +28,7 @@ CHUNK = 5000
 PREVIEW_MESSAGES = 5
 customers_t = Customer.__table__
 log_t = CommunicationLog.__table__
+MAX_ID = 2**63 - 1  # BIGINT; a bigger id cannot exist
 
 
 class CampaignIn(BaseModel):
@@ -36,7 +37,7 @@ class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
-    segment_id: StrictInt | None = None
+    segment_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = None
     rule: StrictStr | None = None
     message: Annotated[StrictStr, Field(min_length=1, max_length=5000)]
     scheduled_at: datetime | None = None
@@ -79,7 +80,7 @@ def preview(body: CampaignIn) -> dict[str, Any]:
     sample = db.session.scalars(
         select(Customer).where(target.where).order_by(Customer.id).limit(PREVIEW_MESSAGES)
     )
-    messages = [{"customer": customer_dict(c), "text": template.render(variables(c))}
+    messages = [{"customer": customer_json(c), "text": template.render(variables(c))}
                 for c in sample]
     return {"audience_size": size or 0, "messages": messages}
 

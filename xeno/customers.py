@@ -16,13 +16,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, func, or_, select
 
+from .customer_view import customer_json
 from .extensions import db
 from .models import Campaign, Customer
 
@@ -66,30 +66,6 @@ class CustomerPage:
             "per_page": self.per_page,
             "total": self.total,
         }
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A naive-UTC datetime as ISO 8601 with a Z, or None."""
-    return moment.isoformat(timespec="seconds") + "Z" if moment else None
-
-
-def customer_dict(customer: Customer) -> dict[str, Any]:
-    """SPEC's customer shape: `id` is the external id, money as numbers with 2 decimals."""
-    spend = Decimal(customer.total_spend or 0)
-    visits = customer.visits or 0
-    avg = (spend / visits).quantize(Decimal("0.01")) if visits else Decimal("0.00")
-    return {
-        "id": customer.external_id,
-        "name": customer.name,
-        "email": customer.email or None,
-        "phone": customer.phone or None,
-        "city": customer.city or None,
-        "spend": float(spend),
-        "visits": visits,
-        "avg_order": float(avg),
-        "last_visit": iso(customer.last_visit_at),
-        "signup": iso(customer.signup_at),
-    }
 
 
 def _escape_like(text: str) -> str:
@@ -163,7 +139,7 @@ def list_customers(
             )
     ids = list(db.session.scalars(ids_query.limit(per_page).offset((page - 1) * per_page)))
     rows = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(ids)))}
-    items = [customer_dict(rows[i]) for i in ids if i in rows]
+    items = [customer_json(rows[i]) for i in ids if i in rows]
     return CustomerPage(items, page, per_page, total, exact)
 
 

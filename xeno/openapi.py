@@ -94,8 +94,10 @@ def _schema_of(kind: Any, defs: dict[str, Any]) -> dict[str, Any] | None:
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
-        kind = {"int": "integer"}.get(converter or "", "string")
-        params.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
+        schema: dict[str, Any] = {"type": "string"}
+        if converter == "int":
+            schema = {"type": "integer", "minimum": 0}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
 
 

@@ -107,7 +107,7 @@ def validate_one(kind: str, raw: Any) -> tuple[dict[str, Any] | None, list[dict[
     try:
         record = SCHEMAS[kind].model_validate(raw)
     except ValidationError as exc:
-        return None, [_error(e) for e in exc.errors(include_url=False)]
+        return None, [error_entry(e) for e in exc.errors(include_url=False)]
     return to_message(record), []
 
 
@@ -117,18 +117,36 @@ def validate_many(kind: str, raw: list[Any]) -> tuple[list[dict[str, Any]], list
     try:
         records = adapter.validate_python(raw)
     except ValidationError as exc:
-        errors = []
-        for e in exc.errors(include_url=False):
-            index, *rest = e["loc"]
-            errors.append({"index": index, **_error({**e, "loc": tuple(rest)})})
-        return [], errors
+        return [], indexed_errors(exc)
     return [to_message(r) for r in records], []
 
 
-def _error(e: Any) -> dict[str, Any]:
+def error_entry(e: Any) -> dict[str, Any]:
+    """One pydantic error as SPEC's `{"field", "message"}`."""
     field = ".".join(str(p) for p in e["loc"]) or None
     message = e["msg"].removeprefix("Value error, ")
     return {"field": field, "message": message}
+
+
+def indexed_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Errors of a list body, each with the index of its record."""
+    errors = []
+    for e in exc.errors(include_url=False):
+        index, *rest = e["loc"]
+        errors.append({"index": index, **error_entry({**e, "loc": tuple(rest)})})
+    return errors
+
+
+class PageQuery(BaseModel):
+    """Paging of a list: page from 1, 50 per page by default; more than 500 is read as 500."""
+
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(50, ge=1, le=1_000_000)
+
+    @field_validator("per_page")
+    @classmethod
+    def _at_most_500(cls, value: int) -> int:
+        return min(value, 500)
 
 
 _ADAPTERS = {kind: TypeAdapter(list[model]) for kind, model in SCHEMAS.items()}

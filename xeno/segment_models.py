@@ -47,13 +47,6 @@ class SegmentUpdate(_Body):
         return self
 
 
-class PageQuery(BaseModel):
-    """Paging of a list: page from 1, 50 per page by default, at most 500."""
-
-    page: int = Field(1, ge=1)
-    per_page: int = Field(50, ge=1, le=500)
-
-
 class CustomerOut(BaseModel):
     """A customer in a sample or a list; `id` is the external id."""
 

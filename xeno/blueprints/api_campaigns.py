@@ -2,71 +2,84 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, jsonify, request
-from pydantic import ValidationError
+from flask import Blueprint, jsonify
 
 from .. import campaigns
 from ..api_auth import api_auth_required, current_actor
-from ..errors import ValidationFailed
+from ..api_models import (
+    CampaignCreated,
+    CampaignOut,
+    CampaignPage,
+    CampaignPreviewOut,
+    LogPage,
+    LogQuery,
+)
 from ..jobs.campaigns import schedule_dispatch
-from ..schemas import _error
-from .body import read_json
+from ..openapi import documented
+from ..schemas import PageQuery
+from .body import read_body, read_query
 
 bp = Blueprint("api_campaigns", __name__, url_prefix="/api/v1")
-STATUSES = ("PENDING", "SENT", "FAILED")
-
-
-def _body() -> campaigns.CampaignIn:
-    try:
-        return campaigns.CampaignIn.model_validate(read_json())
-    except ValidationError as exc:
-        raise ValidationFailed([_error(e) for e in exc.errors(include_url=False)]) from None
-
-
-def _int_arg(name: str, default: int, high: int | None = None) -> int:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = max(1, int(raw))
-    except ValueError:
-        problem = {"field": name, "message": f"{name} must be a whole number"}
-        raise ValidationFailed([problem]) from None
-    return min(value, high) if high else value
-
-
-def _paging() -> dict[str, Any]:
-    return {"page": _int_arg("page", 1), "per_page": _int_arg("per_page", 50, 500)}
+TAGS = ("campaigns",)
+WRITE_ERRORS = (400, 401, 404, 413, 415, 422, 503)
+READ_ERRORS = (401, 404, 422, 503)
 
 
 @bp.post("/campaigns")
+@documented(
+    "Create a campaign; its audience is written to the log before the answer",
+    body=campaigns.CampaignIn,
+    responses={201: CampaignCreated},
+    errors=WRITE_ERRORS,
+    tags=TAGS,
+)
 @api_auth_required
 def create_campaign():
     """Create a campaign: its audience is written to the log before this answers."""
-    campaign = campaigns.create(_body(), current_actor())
+    campaign = campaigns.create(read_body(campaigns.CampaignIn), current_actor())
     if campaign.status != "done":
         schedule_dispatch(campaign)
-    return jsonify(id=campaign.id, audience_size=campaign.audience_size,
-                   status=campaign.status), 201
+    return jsonify(
+        id=campaign.id, audience_size=campaign.audience_size, status=campaign.status
+    ), 201
 
 
 @bp.post("/campaigns/preview")
+@documented(
+    "Audience size and up to five rendered messages",
+    body=campaigns.CampaignIn,
+    responses={200: CampaignPreviewOut},
+    errors=WRITE_ERRORS,
+    tags=TAGS,
+)
 @api_auth_required
 def preview_campaign():
     """The audience size and up to five rendered messages; nothing is stored."""
-    return jsonify(campaigns.preview(_body()))
+    return jsonify(campaigns.preview(read_body(campaigns.CampaignIn)))
 
 
 @bp.get("/campaigns")
+@documented(
+    "Campaigns, most recent first, with delivery counters",
+    query=PageQuery,
+    responses={200: CampaignPage},
+    errors=(401, 422, 503),
+    tags=TAGS,
+)
 @api_auth_required
 def list_campaigns():
     """Campaigns, most recent first, with their delivery counters."""
-    return jsonify(campaigns.list_campaigns(**_paging()))
+    args = read_query(PageQuery)
+    return jsonify(campaigns.list_campaigns(page=args.page, per_page=args.per_page))
 
 
 @bp.get("/campaigns/<int:campaign_id>")
+@documented(
+    "One campaign with its delivery counters",
+    responses={200: CampaignOut},
+    errors=READ_ERRORS,
+    tags=TAGS,
+)
 @api_auth_required
 def get_campaign(campaign_id: int):
     """One campaign with its delivery counters."""
@@ -74,12 +87,17 @@ def get_campaign(campaign_id: int):
 
 
 @bp.get("/campaigns/<int:campaign_id>/log")
+@documented(
+    "A campaign's recipients and their delivery status",
+    query=LogQuery,
+    responses={200: LogPage},
+    errors=READ_ERRORS,
+    tags=TAGS,
+)
 @api_auth_required
 def campaign_log(campaign_id: int):
     """A campaign's recipients and their delivery status, optionally of one status."""
-    status = (request.args.get("status") or "").strip().upper() or None
-    if status is not None and status not in STATUSES:
-        raise ValidationFailed(
-            [{"field": "status", "message": f"status must be one of {', '.join(STATUSES)}"}]
-        )
-    return jsonify(campaigns.log_page(campaign_id, status, **_paging()))
+    args = read_query(LogQuery)
+    return jsonify(
+        campaigns.log_page(campaign_id, args.status, page=args.page, per_page=args.per_page)
+    )

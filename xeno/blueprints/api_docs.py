@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from ..openapi import build_spec
+from ..openapi import build_spec, documented
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/openapi.json")
+@documented("This description", responses={200: {"type": "object"}}, auth="none", tags=("meta",))
 def openapi_json():
     """OpenAPI 3.1 description of every /api/v1 operation."""
     spec = current_app.extensions.get("xeno_openapi")

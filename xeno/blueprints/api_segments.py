@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel, ValidationError
+from flask import Blueprint, Response, jsonify
 
 from .. import segments
 from ..api_auth import api_auth_required, current_actor
 from ..dsl import registry
-from ..errors import ValidationFailed
 from ..openapi import documented
+from ..schemas import PageQuery
 from ..segment_explain import explain
 from ..segment_models import (
     ExplainIn,
     ExplainOut,
     FieldsOut,
-    PageQuery,
     PreviewOut,
     RuleIn,
     SegmentIn,
@@ -25,40 +21,12 @@ from ..segment_models import (
     SegmentPageOut,
     SegmentUpdate,
 )
-from .body import read_json
+from .body import read_body, read_query
 
 bp = Blueprint("api_segments", __name__, url_prefix="/api/v1")
 TAGS = ("segments",)
 READ_ERRORS = (401, 422, 503)
 RULE_ERRORS = (400, 401, 413, 415, 422, 503)
-
-
-def _body(model: type[BaseModel]) -> Any:
-    """Validate the JSON body against `model`; every problem is listed in the 422."""
-    data = read_json()
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e["loc"]) or None,
-                "message": e["msg"].removeprefix("Value error, "),
-            }
-            for e in exc.errors(include_url=False)
-        ]
-        raise ValidationFailed(errors) from None
-
-
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationFailed(
-            [{"field": name, "message": f"{name} must be a whole number"}]
-        ) from None
 
 
 @bp.post("/segments/preview")
@@ -72,7 +40,7 @@ def _int_arg(name: str, default: int) -> int:
 @api_auth_required
 def preview_segment():
     """Count the audience of a rule and show a sample, without saving anything."""
-    body = _body(RuleIn)
+    body = read_body(RuleIn)
     return jsonify(segments.preview(body.rule).to_dict())
 
 
@@ -87,7 +55,7 @@ def preview_segment():
 @api_auth_required
 def explain_segment():
     """Per-node counts and resolved dates of a rule; with customer_id, that customer's trace."""
-    body = _body(ExplainIn)
+    body = read_body(ExplainIn)
     return jsonify(explain(body.rule, body.customer_id))
 
 
@@ -110,9 +78,8 @@ def list_fields():
 @api_auth_required
 def list_segments():
     """Saved segments, most recent first, paged."""
-    page = segments.list_segments(
-        _int_arg("page", 1), _int_arg("per_page", segments.DEFAULT_PER_PAGE)
-    )
+    args = read_query(PageQuery)
+    page = segments.list_segments(args.page, args.per_page)
     return jsonify(page.to_dict())
 
 
@@ -127,7 +94,7 @@ def list_segments():
 @api_auth_required
 def create_segment():
     """Save a rule under a name with its audience size."""
-    body = _body(SegmentIn)
+    body = read_body(SegmentIn)
     segment = segments.create_segment(body.name, body.rule, current_actor())
     return jsonify(segments.segment_json(segment)), 201
 
@@ -151,7 +118,7 @@ def get_segment(segment_id: int):
 @api_auth_required
 def update_segment(segment_id: int):
     """Rename a segment or change its rule; its size is counted again."""
-    body = _body(SegmentUpdate)
+    body = read_body(SegmentUpdate)
     segment = segments.update_segment(segment_id, body.name, body.rule)
     return jsonify(segments.segment_json(segment))
 

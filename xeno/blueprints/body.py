@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, request
+from pydantic import BaseModel, ValidationError
 
-from ..errors import InvalidJSON, TooLarge, UnsupportedMediaType
-from ..schemas import MAX_RECORDS
+from ..errors import InvalidJSON, TooLarge, UnsupportedMediaType, ValidationFailed
+from ..schemas import MAX_RECORDS, error_entry
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def read_json() -> Any:
@@ -32,3 +35,21 @@ def read_records() -> list[Any]:
     if len(records) > MAX_RECORDS:
         raise TooLarge(f"at most {MAX_RECORDS} records per request; this one has {len(records)}")
     return records
+
+
+def validated(model: type[M], data: Any) -> M:
+    """`data` as `model`, or a 422 listing every problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed([error_entry(e) for e in exc.errors(include_url=False)]) from None
+
+
+def read_body(model: type[M]) -> M:
+    """The JSON body validated against `model`."""
+    return validated(model, read_json())
+
+
+def read_query(model: type[M]) -> M:
+    """The query string validated against `model` (text where a number belongs is a 422)."""
+    return validated(model, {k: v for k, v in request.args.items() if v.strip() != ""})

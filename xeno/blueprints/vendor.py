@@ -8,11 +8,13 @@ from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
 
 from .. import broker
+from ..api_models import VendorAccepted
 from ..errors import TooLarge, Unauthorized, ValidationFailed
 from ..jobs.campaigns import accept_vendor_chunk
-from ..schemas import MAX_RECORDS, _error
+from ..openapi import documented
+from ..schemas import MAX_RECORDS, BatchAccepted, indexed_errors, one_or_many
 from ..signing import HEADER, verify
-from .body import read_json
+from .body import read_body, read_json
 
 bp = Blueprint("vendor", __name__, url_prefix="/api/v1")
 
@@ -54,19 +56,35 @@ def _require_signature() -> None:
         raise Unauthorized(f"missing or invalid {HEADER}: sign the raw body with HMAC-SHA256")
 
 
+SIGNED_ERRORS = (400, 401, 413, 415, 422, 503)
+
+
 @bp.post("/vendor/send")
+@documented(
+    "The dummy vendor: take messages, report each one to /receipts later",
+    body=VendorSend,
+    responses={202: VendorAccepted},
+    errors=SIGNED_ERRORS,
+    auth="signature",
+    tags=("vendor",),
+)
 def vendor_send():
     """The dummy vendor takes a chunk of messages and reports on each one later."""
     _require_signature()
-    try:
-        chunk = VendorSend.model_validate(read_json())
-    except ValidationError as exc:
-        raise ValidationFailed([_error(e) for e in exc.errors(include_url=False)]) from None
+    chunk = read_body(VendorSend)
     accept_vendor_chunk([m.log_id for m in chunk.messages])
     return jsonify(accepted=len(chunk.messages)), 202
 
 
 @bp.post("/receipts")
+@documented(
+    "Delivery receipts (one or up to 1000), applied in batches",
+    body=one_or_many(ReceiptIn),
+    responses={202: BatchAccepted},
+    errors=SIGNED_ERRORS,
+    auth="signature",
+    tags=("vendor",),
+)
 def post_receipts():
     """Accept delivery receipts (one or up to 1000) and publish them; a consumer applies them."""
     _require_signature()
@@ -79,10 +97,6 @@ def post_receipts():
     try:
         receipts = RECEIPTS.validate_python(records)
     except ValidationError as exc:
-        errors = []
-        for e in exc.errors(include_url=False):
-            index, *rest = e["loc"]
-            errors.append({"index": index, **_error({**e, "loc": tuple(rest)})})
-        raise ValidationFailed(errors) from None
+        raise ValidationFailed(indexed_errors(exc)) from None
     batch_id = broker.publish("receipts", [r.model_dump() for r in receipts])
     return jsonify(batch_id=batch_id, accepted=len(receipts)), 202
