@@ -33,9 +33,9 @@ SORTS: dict[str, Any] = {
     "name": Customer.name,
 }
 SORT_INDEXES = {
-    "spend": "ix_customers_total_spend",
+    "spend": "ix_customers_spend_visits",
     "visits": "ix_customers_visits",
-    "last_visit": "ix_customers_last_visit_at",
+    "last_visit": "ix_customers_last_visit_signup",
     "name": "ix_customers_name",
 }
 DEFAULT_SORT, DEFAULT_ORDER = "spend", "desc"

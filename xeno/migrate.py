@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from .extensions import db
@@ -47,6 +48,11 @@ def current() -> str | None:
         if "alembic_version" not in inspect(conn).get_table_names():
             return None
         return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def head() -> str:
+    """The newest revision shipped with this release."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def revision(message: str) -> None:
