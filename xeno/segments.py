@@ -23,7 +23,6 @@ from .models import Customer, Segment
 
 SAMPLE_SIZE = 10
 MAX_SAMPLE = 500
-PROBE_ROWS = 20_000  # primary-key rows a sample may walk before asking the planner
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
 
 
@@ -48,10 +47,14 @@ def count_query(node: Node, now: dt.datetime) -> Select[Any]:
 
 
 def sample_query(node: Node, now: dt.datetime, limit: int = SAMPLE_SIZE) -> Select[Any]:
-    """Return the first `limit` matching customers by primary key (stable and cheap)."""
+    """Return `limit` matching customers in whatever order the count's own plan yields.
+
+    No ORDER BY on purpose: the planner walks the same index as the count and stops after
+    `limit` rows, where any ordering would sort (or walk the table for) the whole audience.
+    """
     table = customers_table()
     columns = [table.c[name] for name in COLUMNS]
-    return select(*columns).where(where(node, now)).order_by(table.c.id).limit(limit)
+    return select(*columns).where(where(node, now)).limit(limit)
 
 
 def count(node: Node, now: dt.datetime | None = None) -> int:
@@ -60,24 +63,11 @@ def count(node: Node, now: dt.datetime | None = None) -> int:
 
 
 def sample(
-    node: Node, now: dt.datetime | None = None, limit: int = SAMPLE_SIZE, size: int | None = None
-) -> list[dict]:
-    """Return up to `limit` matching customers in SPEC's customer shape.
-
-    With the audience `size` known on MariaDB, first walk the primary key in order and stop
-    after PROBE_ROWS rows (`LIMIT … ROWS EXAMINED`): a large audience fills the sample
-    within a few thousand rows, where the planner would range-scan and sort all of it.
-    A sparse one falls back to the planner's own plan, so the worst case stays bounded.
-    """
-    query = sample_query(node, now or utc_now(), limit)
-    dialect = db.engine.dialect
-    if size and getattr(dialect, "is_mariadb", False):
-        probe = query.with_hint(customers_table(), "FORCE INDEX (PRIMARY)", dialect.name)
-        probe = probe.suffix_with(f"ROWS EXAMINED {PROBE_ROWS}", dialect=dialect.name)
-        rows = db.session.execute(probe).all()
-        if len(rows) >= min(limit, size):
-            return [customer_json(row) for row in rows]
-    return [customer_json(row) for row in db.session.execute(query)]
+    node: Node, now: dt.datetime | None = None, limit: int = SAMPLE_SIZE
+) -> list[dict[str, Any]]:
+    """Return up to `limit` matching customers in SPEC's customer shape."""
+    rows = db.session.execute(sample_query(node, now or utc_now(), limit))
+    return [customer_json(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -99,7 +89,7 @@ def preview(rule: str, sample_size: int = SAMPLE_SIZE, now: dt.datetime | None =
     node = parse(rule)
     now = now or utc_now()
     size = count(node, now)
-    members = sample(node, now, min(max(sample_size, 0), MAX_SAMPLE), size) if size else []
+    members = sample(node, now, min(max(sample_size, 0), MAX_SAMPLE)) if size else []
     return Preview(size, members, render(node), to_json(node))
 
 
