@@ -27,12 +27,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pymysql
 import redis
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import connect, reset_database, wait_http  # noqa: E402
 
 from xeno import generate  # noqa: E402
 from xeno.signing import sign  # noqa: E402
@@ -42,21 +43,8 @@ WRITES = ("Com_insert", "Com_insert_select", "Com_update", "Com_update_multi", "
           "Com_delete_multi", "Com_replace", "Com_replace_select")
 
 
-def connect(url: str, database: bool = True) -> pymysql.Connection:
-    u = make_url(url)
-    return pymysql.connect(host=u.host or "127.0.0.1", port=u.port or 3306,
-                           user=u.username or "root", password=u.password or "",
-                           database=u.database if database else None, autocommit=True,
-                           local_infile=True)
 
 
-def reset_database(url: str) -> None:
-    conn = connect(url, database=False)
-    name = make_url(url).database
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    conn.close()
 
 
 def load_customers(url: str, count: int) -> float:
@@ -177,17 +165,6 @@ def settled(url: str, campaign_id: int) -> int:
     return int(n)
 
 
-def wait_http(port: int) -> None:
-    for _ in range(150):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not come up")
 
 
 def main() -> None:

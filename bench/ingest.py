@@ -21,12 +21,13 @@ import threading
 import time
 from pathlib import Path
 
-import pymysql
 import redis
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import connect, reset_database, wait_http  # noqa: E402
 
 from xeno import generate  # noqa: E402
 
@@ -40,31 +41,8 @@ UPSERT_SQL = CUSTOMER_SQL + (
 )
 
 
-def connect(url: str) -> pymysql.Connection:
-    u = make_url(url)
-    return pymysql.connect(
-        host=u.host or "127.0.0.1",
-        port=u.port or 3306,
-        user=u.username or "root",
-        password=u.password or "",
-        database=u.database,
-        autocommit=True,
-    )
 
 
-def reset_database(url: str) -> None:
-    u = make_url(url)
-    conn = pymysql.connect(
-        host=u.host or "127.0.0.1",
-        port=u.port or 3306,
-        user=u.username or "root",
-        password=u.password or "",
-        autocommit=True,
-    )
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{u.database}`")
-        cur.execute(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4")
-    conn.close()
 
 
 def customer_rows(count: int, start: int = 0) -> list[tuple]:
@@ -191,17 +169,6 @@ class RssProbe:
             pass
 
 
-def wait_http(port: int) -> None:
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not come up")
 
 
 def main() -> None:

@@ -31,6 +31,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import connect  # noqa: E402
 
 from xeno import create_app  # noqa: E402
 from xeno.extensions import db  # noqa: E402
@@ -42,13 +45,6 @@ LOG_ROWS = 100_000
 CITIES = ("Mumbai", "Pune", "Delhi", "Bengaluru", "Chennai", "Kolkata", "Nagpur", "Jaipur")
 
 
-def connect(url: str, database: bool = True) -> pymysql.Connection:
-    """A PyMySQL connection to the bench server (or database)."""
-    u = make_url(url)
-    return pymysql.connect(
-        host=u.host or "127.0.0.1", port=u.port or 3306, user=u.username or "root",
-        password=u.password or "", database=u.database if database else None, autocommit=True,
-    )  # fmt: skip
 
 
 def customer_count(url: str) -> int:

@@ -28,11 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import pymysql
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import connect, p95, wait_http  # noqa: E402
 
 from xeno import generate  # noqa: E402
 from xeno.dsl.values import months_back  # noqa: E402
@@ -44,18 +46,6 @@ NAIVE_FROM = (
 )
 
 
-def connect(url: str, database: bool = True) -> pymysql.Connection:
-    """Open a PyMySQL connection (LOAD DATA LOCAL allowed) to the bench database."""
-    u = make_url(url)
-    return pymysql.connect(
-        host=u.host or "127.0.0.1",
-        port=u.port or 3306,
-        user=u.username or "root",
-        password=u.password or "",
-        database=u.database if database else None,
-        autocommit=True,
-        local_infile=True,
-    )
 
 
 def step(message: str, started: float) -> None:
@@ -188,22 +178,8 @@ def timed(fn, runs: int) -> tuple[list[float], object]:
     return times, result
 
 
-def p95(times: list[float]) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def wait_http(port: int) -> None:
-    for _ in range(150):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not come up")
 
 
 def main() -> None:

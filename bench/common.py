@@ -1,0 +1,53 @@
+"""What every benchmark needs: MariaDB connections, a fresh database, a server to wait for."""
+
+from __future__ import annotations
+
+import http.client
+import time
+
+import pymysql
+from sqlalchemy.engine import make_url
+
+
+def connect(url: str, database: bool = True) -> pymysql.Connection:
+    """A PyMySQL connection (autocommit, LOAD DATA LOCAL allowed) to the server or database."""
+    u = make_url(url)
+    return pymysql.connect(
+        host=u.host or "127.0.0.1",
+        port=u.port or 3306,
+        user=u.username or "root",
+        password=u.password or "",
+        database=u.database if database else None,
+        autocommit=True,
+        local_infile=True,
+    )
+
+
+def reset_database(url: str) -> None:
+    """Drop and create the URL's database."""
+    conn = connect(url, database=False)
+    name = make_url(url).database
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    conn.close()
+
+
+def wait_http(port: int, attempts: int = 150) -> None:
+    """Wait until the server on `port` answers /healthz with 200."""
+    for _ in range(attempts):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the server on port {port} did not come up")
+
+
+def p95(times: list[float]) -> float:
+    """The 95th percentile of a list of timings."""
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
