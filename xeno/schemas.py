@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -91,7 +92,18 @@ class OrderIn(Record):
         return value
 
 
-SCHEMAS: dict[str, type[Record]] = {"customers": CustomerIn, "orders": OrderIn}
+class ReceiptIn(Record):
+    """A delivery receipt from the vendor: it only ever moves a PENDING row."""
+
+    log_id: Annotated[StrictInt, Field(gt=0, le=2**63 - 1)]
+    status: Literal["SENT", "FAILED"]
+
+
+SCHEMAS: dict[str, type[Record]] = {
+    "customers": CustomerIn,
+    "orders": OrderIn,
+    "receipts": ReceiptIn,
+}
 
 
 def to_message(record: Record) -> dict[str, Any]:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, jsonify
 
 from .. import broker
 from ..api_auth import token_required
-from ..errors import NotFound, ValidationFailed
+from ..errors import NotFound
 from ..openapi import documented
-from ..schemas import BatchAccepted, BatchStatus, CustomerIn, OrderIn, one_or_many, validate_many
-from .body import read_records
+from ..schemas import BatchAccepted, BatchStatus, CustomerIn, OrderIn, one_or_many
+from .body import accept
 
 bp = Blueprint("api_ingest", __name__, url_prefix="/api/v1")
-
-
-def _accept(kind: str) -> tuple[Response, int]:
-    records = read_records()
-    if not records:
-        raise ValidationFailed([], message="the request holds no records")
-    messages, errors = validate_many(kind, records)
-    if errors:
-        raise ValidationFailed(errors)
-    batch_id = broker.publish(kind, messages)
-    return jsonify(batch_id=batch_id, accepted=len(messages)), 202
 
 
 INGEST_ERRORS = (400, 401, 413, 415, 422, 503)
@@ -40,7 +29,7 @@ INGEST_ERRORS = (400, 401, 413, 415, 422, 503)
 @token_required
 def post_customers():
     """Accept customers for storage (upsert by id)."""
-    return _accept("customers")
+    return accept("customers")
 
 
 @bp.post("/orders")
@@ -55,7 +44,7 @@ def post_customers():
 @token_required
 def post_orders():
     """Accept orders for storage (upsert by id); their customers' aggregates follow."""
-    return _accept("orders")
+    return accept("orders")
 
 
 @bp.get("/batches/<batch_id>")

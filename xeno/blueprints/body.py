@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from flask import current_app, request
+from flask import Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
+from .. import broker
 from ..errors import InvalidJSON, TooLarge, UnsupportedMediaType, ValidationFailed
-from ..schemas import MAX_RECORDS, error_entry
+from ..schemas import MAX_RECORDS, error_entry, validate_many
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,3 +54,15 @@ def read_body(model: type[M]) -> M:
 def read_query(model: type[M]) -> M:
     """The query string validated against `model` (text where a number belongs is a 422)."""
     return validated(model, {k: v for k, v in request.args.items() if v.strip() != ""})
+
+
+def accept(kind: str) -> tuple[Response, int]:
+    """The one write path's front door: validate every record, publish them, answer 202."""
+    records = read_records()
+    if not records:
+        raise ValidationFailed([], message="the request holds no records")
+    messages, errors = validate_many(kind, records)
+    if errors:
+        raise ValidationFailed(errors)
+    batch_id = broker.publish(kind, messages)
+    return jsonify(batch_id=batch_id, accepted=len(messages)), 202

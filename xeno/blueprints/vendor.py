@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from flask import Blueprint, current_app, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from .. import broker
 from ..api_models import VendorAccepted
-from ..errors import TooLarge, Unauthorized, ValidationFailed
+from ..errors import Unauthorized
 from ..jobs.campaigns import accept_vendor_chunk
 from ..openapi import documented
-from ..schemas import MAX_RECORDS, BatchAccepted, indexed_errors, one_or_many
+from ..schemas import MAX_RECORDS, BatchAccepted, ReceiptIn, one_or_many
 from ..signing import HEADER, verify
-from .body import read_body, read_json
+from .body import accept, read_body
 
 bp = Blueprint("vendor", __name__, url_prefix="/api/v1")
-
-
-class ReceiptIn(BaseModel):
-    """One delivery receipt."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    log_id: Annotated[StrictInt, Field(gt=0)]
-    status: Literal["SENT", "FAILED"]
 
 
 class VendorMessage(BaseModel):
@@ -44,9 +34,6 @@ class VendorSend(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     messages: Annotated[list[VendorMessage], Field(min_length=1, max_length=MAX_RECORDS)]
-
-
-RECEIPTS = TypeAdapter(list[ReceiptIn])
 
 
 def _require_signature() -> None:
@@ -88,15 +75,4 @@ def vendor_send():
 def post_receipts():
     """Accept delivery receipts (one or up to 1000) and publish them; a consumer applies them."""
     _require_signature()
-    body = read_json()
-    records = body if isinstance(body, list) else [body]
-    if len(records) > MAX_RECORDS:
-        raise TooLarge(f"at most {MAX_RECORDS} receipts per request; this one has {len(records)}")
-    if not records:
-        raise ValidationFailed([], message="the request holds no receipts")
-    try:
-        receipts = RECEIPTS.validate_python(records)
-    except ValidationError as exc:
-        raise ValidationFailed(indexed_errors(exc)) from None
-    batch_id = broker.publish("receipts", [r.model_dump() for r in receipts])
-    return jsonify(batch_id=batch_id, accepted=len(receipts)), 202
+    return accept("receipts")
