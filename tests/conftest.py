@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from cli import main
 from xeno import create_app, migrate
 from xeno.extensions import db as _db
+from xeno.models import User
 
 from .actions import ApiActions
 
@@ -139,6 +140,19 @@ def runner(app: Flask) -> XenoCliRunner:
 def broker(app: Flask) -> redis.Redis:
     """The app's broker connection (real Redis or in-process fakeredis)."""
     return app.extensions["xeno_redis"]
+
+
+@pytest.fixture
+def signed_in(app: Flask, client: FlaskClient) -> FlaskClient:
+    """A browser signed in as a marketer."""
+    with app.app_context():
+        user = User(email="mona@xeno.test", name="Mona Marketer")
+        _db.session.add(user)
+        _db.session.commit()
+        user_id = user.id
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+    return client
 
 
 @pytest.fixture

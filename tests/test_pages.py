@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from xeno import customers as customers_module
 from xeno.blueprints.pages import group_indian, indian_number, initials, inr, short_date
 from xeno.extensions import db
-from xeno.models import Campaign, User
+from xeno.models import Campaign
 
 CUSTOMERS = [
     {"id": "C1", "name": "Asha Rao", "email": "asha@example.com", "city": "Mumbai",
@@ -29,19 +28,6 @@ ORDERS = [
     {"id": "O2", "customer_id": "C1", "amount": 1000.00, "ordered_at": "2024-10-03T12:30:00Z"},
     {"id": "O3", "customer_id": "C2", "amount": 500.00, "ordered_at": "2024-09-01T08:00:00Z"},
 ]
-
-
-@pytest.fixture
-def signed_in(app: Flask, client: FlaskClient) -> FlaskClient:
-    """A browser signed in as a marketer."""
-    with app.app_context():
-        user = User(email="mona@xeno.test", name="Mona Marketer")
-        db.session.add(user)
-        db.session.commit()
-        user_id = user.id
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-    return client
 
 
 @pytest.fixture

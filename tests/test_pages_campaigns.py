@@ -11,11 +11,8 @@ from flask import Flask
 from xeno.extensions import db
 from xeno.models import Campaign, CommunicationLog
 
-from . import test_pages_segments as segment_pages
 from .factories import customer, order
 from .test_pages_segments import post_form, saved_segment
-
-signed_in = segment_pages.signed_in  # the same signed-in browser fixture
 
 MESSAGE = "Hi {{ first_name }} from {{ city | default('your city') }}"
 

@@ -12,24 +12,11 @@ from flask.testing import FlaskClient
 
 from xeno.dsl import parse, to_json
 from xeno.extensions import db
-from xeno.models import Segment, User
+from xeno.models import Segment
 
 from .factories import customer, order
 
 RULE = "spend > 10000 AND visits <= 3"
-
-
-@pytest.fixture
-def signed_in(app: Flask, client: FlaskClient) -> FlaskClient:
-    """A browser signed in as a marketer."""
-    with app.app_context():
-        user = User(email="mona@xeno.test", name="Mona Marketer")
-        db.session.add(user)
-        db.session.commit()
-        user_id = user.id
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-    return client
 
 
 @pytest.fixture
