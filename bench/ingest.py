@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import connect, reset_database, wait_http  # noqa: E402
+from common import connect, reset_database, start_web, wait_http  # noqa: E402
 
 from xeno import generate  # noqa: E402
 
@@ -221,20 +221,7 @@ def main() -> None:
     customer_bodies = bodies("customers", args.customers, args.customers)
     order_bodies = bodies("orders", args.orders, args.customers)
 
-    web = subprocess.Popen(
-        [
-            "gunicorn",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-            "xeno:create_app()",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    web = start_web(args.port, env, ROOT)
     workers = [
         subprocess.Popen(
             ["xeno", "worker"],

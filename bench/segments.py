@@ -20,7 +20,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import connect, p95, wait_http  # noqa: E402
+from common import connect, p95, start_web, wait_http  # noqa: E402
 
 from xeno import generate  # noqa: E402
 from xeno.dsl.values import months_back  # noqa: E402
@@ -219,25 +218,7 @@ def main() -> None:
     token = subprocess.run(
         ["xeno", "token", "create", "bench"], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
-    try:  # another bench's server on this port would answer for ours
-        socket.create_connection(("127.0.0.1", args.port), timeout=1).close()
-        raise SystemExit(f"port {args.port} is taken; pass --port")
-    except OSError:
-        pass
-    web = subprocess.Popen(
-        [
-            "gunicorn",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-            "xeno:create_app()",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    web = start_web(args.port, env, ROOT)
     rows = []
     try:
         wait_http(args.port)

@@ -242,7 +242,7 @@ def test_ingestion_uses_a_fixed_number_of_statements_per_batch(app, api):
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
     writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
-    assert 1 <= len(writes) <= 3, writes
+    assert 0 < len(writes) <= 3, writes
 
 
 def test_a_dead_consumers_entries_are_reclaimed_and_applied_once(app, api, broker):
