@@ -95,8 +95,8 @@ def test_demo_serves_sample_data_with_demo_sign_in(tmp_path):
             proc.kill()
 
 
-@real_servers
-def test_worker_process_stores_what_the_api_publishes(app, api, database_url):
+def start_worker(database_url: str) -> subprocess.Popen:
+    """`xeno worker` in its own process, on the suite's database and Redis."""
     env = clean_env(
         XENO_DATABASE_URL=database_url,
         XENO_REDIS_URL=SERVER_REDIS,
@@ -104,12 +104,17 @@ def test_worker_process_stores_what_the_api_publishes(app, api, database_url):
         XENO_RECEIPT_SECRET="r",
         PYTHONPATH=os.getcwd(),
     )
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "cli", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+@real_servers
+def test_worker_process_stores_what_the_api_publishes(app, api, database_url):
+    worker = start_worker(database_url)
     try:
         response = api.post("/customers", [customer(n) for n in range(50)])
         batch = response.json["batch_id"]
@@ -132,19 +137,7 @@ def test_worker_killed_between_read_and_ack_loses_nothing(app, api, broker, data
     ]
     ensure_group(broker, key)
     broker.delete("xeno:drain:customers")  # the worker's start-up sweep finds the backlog
-    env = clean_env(
-        XENO_DATABASE_URL=database_url,
-        XENO_REDIS_URL=SERVER_REDIS,
-        XENO_SECRET_KEY="k",
-        XENO_RECEIPT_SECRET="r",
-        PYTHONPATH=os.getcwd(),
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "cli", "worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker(database_url)
     try:
         wait_until(lambda: broker.xpending(key, xbroker.GROUP)["pending"] > 0, every=0.002)
         worker.send_signal(signal.SIGKILL)  # mid-batch: read, maybe written, not acked
