@@ -172,15 +172,27 @@ def post_all(port: int, token: str, path: str, payloads: list[bytes], clients: i
 
 
 def wait_stored(r: redis.Redis, batch_ids: list[str], expected: int, rss: RssProbe) -> None:
+    """Poll the batches still open (done ones drop out), so the load generator stays light."""
+    pending, done = list(batch_ids), 0
     while True:
         with r.pipeline() as pipe:
-            for b in batch_ids:
-                pipe.hmget(f"xeno:batch:{b}", "stored", "rejected")
-            done = sum(int(s or 0) + int(j or 0) for s, j in pipe.execute())
+            for b in pending:
+                pipe.hmget(f"xeno:batch:{b}", "stored", "rejected", "received")
+            counts = pipe.execute()
+        still = []
+        for b, (stored, rejected, received) in zip(pending, counts, strict=True):
+            handled = int(stored or 0) + int(rejected or 0)
+            if received is not None and handled >= int(received):
+                done += handled
+            else:
+                still.append(b)
+        pending = still
         rss.sample()
-        if done >= expected:
+        if not pending:
+            if done != expected:
+                raise SystemExit(f"{done} records handled, {expected} posted")
             return
-        time.sleep(0.05)
+        time.sleep(0.1)
 
 
 class RssProbe:
