@@ -61,6 +61,16 @@ def test_explain_own_count_equals_preview_of_each_node(crowd, rule):
         assert node["own_count"] == preview["count"], node["rule"]
 
 
+def test_the_answer_is_the_root_node_itself(crowd):
+    """SPEC: explain answers "the rule tree", annotated; `now` and `count` ride along."""
+    body = crowd.post("/segments/explain", {"rule": RULES[0], "customer_id": "C0000001"}).json
+    root = {k: v for k, v in body.items() if k not in ("now", "count", "tree", "customer")}
+    assert root == body["tree"]
+    assert root["type"] in ("and", "or", "not", "condition")
+    assert {"own_count", "left_count", "rule", "matches"} <= set(root)
+    assert body["count"] == root["left_count"]
+
+
 @pytest.mark.parametrize("rule", RULES)
 def test_explain_left_count_runs_through_groups(crowd, rule):
     tree = crowd.post("/segments/explain", {"rule": rule}).json["tree"]

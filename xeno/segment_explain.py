@@ -35,19 +35,20 @@ TIME_VALUES = (Date, DateTime, Relative, Today)
 def explain(
     rule: str, customer_id: str | None = None, now: dt.datetime | None = None
 ) -> dict[str, Any]:
-    """Return the annotated tree of a rule, with one customer's trace when asked."""
+    """Return the annotated tree of a rule, with one customer's trace when asked.
+
+    The answer is the root node itself (SPEC: "the rule tree with, on every node, ..."),
+    plus the resolved `now` and the audience `count`; `tree` repeats the root for
+    clients that want the tree apart from those.
+    """
     node = parse(rule)
     now = now or utc_now()
     walk = _Walk(now)
     tree = walk.node(node, None, None, 0)
-    body: dict[str, Any] = {
-        "rule": render(node),
-        "now": iso(now),
-        "count": tree["left_count"],
-        "tree": tree,
-    }
-    if customer_id is not None:
-        body["customer"] = walk.trace(customer_id)
+    customer = walk.trace(customer_id) if customer_id is not None else None
+    body: dict[str, Any] = {**tree, "now": iso(now), "count": tree["left_count"], "tree": tree}
+    if customer is not None:
+        body["customer"] = customer
     return body
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -109,9 +109,26 @@ class FieldsOut(BaseModel):
 
 
 class ExplainOut(BaseModel):
-    """A rule's tree where every node has rule, own_count, left_count (and resolved, matches)."""
+    """The rule's root node, plus the resolved `now` and the audience `count`.
 
+    Every node has type, rule, own_count and left_count; a group has children, a NOT its
+    child, a condition field, op and value (and `resolved` for a relative date); with a
+    customer, every node says whether it `matches`.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["and", "or", "not", "condition"]
     rule: str
+    own_count: int
+    left_count: int
+    children: list[dict[str, Any]] | None = None
+    child: dict[str, Any] | None = None
+    field: str | None = None
+    op: str | None = None
+    value: Any = None
+    resolved: str | None = None
+    matches: bool | None = None
     now: str
     count: int
     tree: dict[str, Any]
