@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from .. import broker, importers, migrate
 from .. import generate as gen
 from ..extensions import db
-from ..tokens import create_token, list_tokens, revoke_tokens
+from ..tokens import CACHE_SECONDS, create_token, list_tokens, revoke_tokens
 
 db_cli = AppGroup("db", help="Database schema.")
 token_cli = AppGroup("token", help="API tokens.")
@@ -39,7 +39,10 @@ def token_revoke(name: str) -> None:
     count = revoke_tokens(name)
     if not count:
         raise click.BadParameter(f"no live token named {name!r}", param_hint="NAME")
-    click.echo(f"revoked {count} token(s) named {name!r}")
+    click.echo(
+        f"revoked {count} token(s) named {name!r};"
+        f" servers stop taking them within {CACHE_SECONDS:.0f} s"
+    )
 
 
 @token_cli.command("list")
