@@ -81,6 +81,18 @@ def test_the_sql_snapshot_and_the_python_snapshot_agree(app, api, people, monkey
     assert _messages(app, fast) == _messages(app, slow)
 
 
+def test_a_big_python_rendered_snapshot_keeps_awkward_text_exact(app, api):
+    """Over 500 rows the Python path bulk-loads (LOAD DATA on MariaDB): text must survive."""
+    awkward = 'Tab\there new\nline back\\slash \\N "dq" ₹ दिल्ली 🎉'
+    people = [customer(n, name=f"{awkward} {n}") for n in range(1, 701)]
+    assert api.post_customers(people).status_code == 202
+    template = "{% if visits > 5 %}VIP {% endif %}{{ name }}!"  # `if` keeps it out of SQL
+    response = api.post("/campaigns", {"rule": "visits >= 0", "message": template})
+    assert (response.status_code, response.json["audience_size"]) == (201, 700)
+    expected = sorted(f"{awkward} {n}!" for n in range(1, 701))
+    assert sorted(_messages(app, response.json["id"])) == expected
+
+
 def test_a_campaign_to_a_saved_segment(app, api, people):
     with app.app_context():
         segment = Segment(name="Mumbai", rule='city = "mumbai"')

@@ -95,22 +95,57 @@ def _load_data_upsert(
     )
     conn.exec_driver_sql(f"DELETE FROM `{stage}`")
     json_cols = _json_columns(table)
-    columns_text = [_tsv_column([r[c] for r in rows], c in json_cols) for c in names]
-    text = "".join(f"{line}\n" for line in map("\t".join, zip(*columns_text, strict=True)))
+    _load_file(conn, stage, names, [[r[c] for r in rows] for c in names], json_cols)
+    conn.exec_driver_sql(
+        f"INSERT INTO `{table.name}` ({columns}) SELECT {columns} FROM `{stage}` "
+        + _on_duplicate(update_cols)
+    )
+
+
+def insert_rows(
+    conn: Connection, table: Table, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert new rows (tuples in the order of `names`) that no key can already hold.
+
+    On MySQL big chunks go straight into the table with LOAD DATA (no staging: nothing
+    to merge); note that LOAD DATA LOCAL skips a duplicate key where INSERT would fail.
+    """
+    if not rows:
+        return
+    names = tuple(names)
+    if conn.dialect.name != "mysql":
+        conn.execute(table.insert(), [dict(zip(names, r, strict=True)) for r in rows])
+    elif len(rows) >= LOAD_DATA_MIN_ROWS and _load_data_allowed(conn):
+        columns = [list(values) for values in zip(*rows, strict=True)]
+        _load_file(conn, table.name, names, columns, _json_columns(table))
+    else:
+        marks = ", ".join(["%s"] * len(names))
+        sql = f"INSERT INTO `{table.name}` ({_columns(names)}) VALUES ({marks})"
+        conn.exec_driver_sql(sql, list(rows))
+
+
+def _load_file(
+    conn: Connection,
+    table_name: str,
+    names: tuple[str, ...],
+    columns: list[list[Any]],
+    json_cols: frozenset[str],
+) -> None:
+    """Write column-major values as one tab-separated file and LOAD DATA it into a table."""
+    pairs = zip(names, columns, strict=True)
+    texts = [_tsv_column(values, name in json_cols) for name, values in pairs]
+    text = "".join(f"{line}\n" for line in map("\t".join, zip(*texts, strict=True)))
     fd, path = tempfile.mkstemp(prefix="xeno-", suffix=".tsv", dir=_scratch_dir())
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         conn.exec_driver_sql(
-            f"LOAD DATA LOCAL INFILE %s INTO TABLE `{stage}` CHARACTER SET utf8mb4 ({columns})",
+            f"LOAD DATA LOCAL INFILE %s INTO TABLE `{table_name}` CHARACTER SET utf8mb4"
+            f" ({_columns(names)})",
             (path,),
         )
     finally:
         os.unlink(path)
-    conn.exec_driver_sql(
-        f"INSERT INTO `{table.name}` ({columns}) SELECT {columns} FROM `{stage}` "
-        + _on_duplicate(update_cols)
-    )
 
 
 def _stage_engine(conn: Connection) -> str:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from sqlalchemy import ColumnElement, Connection, func, insert, literal, select, update
 
+from . import bulk
 from .customer_view import customer_json, iso
 from .dsl import compile_rule, parse
 from .errors import NotFound
@@ -139,20 +140,9 @@ def snapshot(
             return total
         rows = [(campaign_id, r["id"], template.render(variables(r)), "PENDING", now, now)
                 for r in page]
-        _insert_rows(conn, columns, rows)
+        bulk.insert_rows(conn, log_t, columns, rows)
         total += len(rows)
         last = page[-1]["id"]
-
-
-def _insert_rows(conn: Connection, columns: list[str], rows: list[tuple]) -> None:
-    """One multi-row INSERT; on MySQL plain tuples straight to PyMySQL (as ingest does)."""
-    if conn.dialect.name == "mysql":
-        names = ", ".join(f"`{c}`" for c in columns)
-        marks = ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO `communications_log` ({names}) VALUES ({marks})"
-        conn.exec_driver_sql(sql, rows)
-    else:
-        conn.execute(insert(log_t), [dict(zip(columns, r, strict=True)) for r in rows])
 
 
 def start(campaign: Campaign) -> None:
