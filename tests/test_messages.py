@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from xeno import generate
 from xeno.errors import InvalidTemplate
 from xeno.messages import compile_template, variables
 
@@ -89,3 +92,20 @@ def test_plain_templates_become_one_sql_expression(template, sql):
 
     expression = compile_template(template).sql(Customer.__table__, "sqlite")
     assert (expression is not None) == sql
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% if visits > 5 %}VIP {% endif %}{{ first_name|title }} of {{ city|default('?') }}",
+        "Hi {{ name }}, you spent {{ spend|round(1) }} over {{ visits }} visits",
+        "{{ email|lower|truncate(12) }} {{ spend }}",
+    ],
+)
+def test_rendering_many_equals_rendering_each(source):
+    """Repeated variable combinations are rendered once; the texts must not change."""
+    people = []
+    for n, c in enumerate(generate.customers(400)):
+        people.append(variables({**c, "total_spend": Decimal(n % 7) * 1000, "visits": n % 9}))
+    template = compile_template(source)
+    assert template.render_many(people) == [template.render(p) for p in people]

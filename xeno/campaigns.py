@@ -138,8 +138,11 @@ def snapshot(
         ).mappings().all()
         if not page:
             return total
-        rows = [(campaign_id, r["id"], template.render(variables(r)), "PENDING", now, now)
-                for r in page]
+        texts = template.render_many(variables(r) for r in page)
+        rows = [
+            (campaign_id, r["id"], text, "PENDING", now, now)
+            for r, text in zip(page, texts, strict=True)
+        ]
         bulk.insert_rows(conn, log_t, columns, rows)
         total += len(rows)
         last = page[-1]["id"]
