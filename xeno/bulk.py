@@ -192,7 +192,10 @@ def _tsv_column(values: list[Any], is_json: bool) -> list[str]:
     """
     if is_json:
         values = [None if v is None else json.dumps(v) for v in values]
-    if isinstance(next((v for v in values if v is not None), None), datetime):
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, datetime):
+        if all(v is sample for v in values):  # the batch's own timestamp: format it once
+            return [sample.isoformat(" ")] * len(values)
         return [_NULL if v is None else v.isoformat(" ") for v in values]
     texts = [None if v is None else str(v) for v in values]
     if _TSV_SPECIAL.search("".join(t for t in texts if t is not None)):  # rare: escape only then

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import reduce
+from functools import cached_property, reduce
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, Undefined, meta, nodes
@@ -26,6 +26,14 @@ from sqlalchemy import String as SqlString
 from .errors import InvalidTemplate
 
 VARIABLES = ("name", "first_name", "city", "email", "spend", "visits")
+SOURCE_COLUMNS = {
+    "name": "name",
+    "first_name": "name",
+    "city": "city",
+    "email": "email",
+    "spend": "total_spend",
+    "visits": "visits",
+}
 FILTERS = ("default", "upper", "lower", "title", "capitalize", "trim", "truncate", "round", "int")
 COMPARISONS = {"eq", "ne", "gt", "gteq", "lt", "lteq"}
 MAX_LENGTH = 5000
@@ -79,6 +87,16 @@ class MessageTemplate:
         """The personalised text for one customer's variables (see `variables`)."""
         return self.template.render(customer)
 
+    @cached_property
+    def variables_used(self) -> tuple[str, ...]:
+        """The variables the template names, so a snapshot reads only their columns."""
+        return tuple(sorted(meta.find_undeclared_variables(self.tree)))
+
+    @property
+    def columns_used(self) -> tuple[str, ...]:
+        """The `customers` columns behind `variables_used`."""
+        return tuple(sorted({SOURCE_COLUMNS[name] for name in self.variables_used}))
+
     def render_many(self, customers: Iterable[dict[str, Any]]) -> list[str]:
         """The texts for many customers' variables, each distinct combination rendered once.
 
@@ -86,7 +104,7 @@ class MessageTemplate:
         calls, pure filters), and an audience repeats first names, cities and visit counts
         endlessly; Jinja's render is most of the cost of a snapshot SQL can't build.
         """
-        used = sorted(meta.find_undeclared_variables(self.tree))
+        used = self.variables_used
         texts: dict[tuple[Any, ...], str] = {}
         out = []
         for customer in customers:
@@ -141,7 +159,7 @@ def compile_template(text: str) -> MessageTemplate:
 
 def variables(customer: Any) -> dict[str, Any]:
     """A customer row (ORM object or mapping) as the template's variables; empty is ""."""
-    get = customer.get if isinstance(customer, dict) else lambda k: getattr(customer, k, None)
+    get = customer.get if isinstance(customer, Mapping) else lambda k: getattr(customer, k, None)
     name = get("name") or ""
     spend = get("total_spend")
     return {
