@@ -86,3 +86,57 @@ def test_a_scheduled_campaign_waits_then_is_delivered(app, api):
             if worker:
                 worker.__exit__(None, None, None)
     assert assert_counters_match_log(app, created["id"])["pending"] == 0
+
+
+def _closed_port_url() -> str:
+    """An address where nothing listens: every call is refused at once."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_embedded_campaign_whose_vendor_is_unreachable_ends_failed(app, api):
+    """A dispatch that fails for good leaves no message PENDING and no campaign `sending`."""
+    load_customers(api, 30)
+    demo = create_app(
+        test_config(app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=None,
+                    PUBLIC_URL=_closed_port_url())
+    )
+    response = demo.test_client().post(
+        "/api/v1/campaigns", json={"rule": "visits >= 0", "message": "Hi"}, headers=api.headers
+    )
+    assert response.status_code == 201, response.json
+    with demo.app_context():
+        assert xbroker.wait_background(60)
+    stored = assert_counters_match_log(app, response.json["id"])
+    assert (stored["status"], stored["failed"], stored["pending"]) == ("done", 30, 0)
+    assert log_counts(app, response.json["id"]) == {"FAILED": 30}
+    with demo.app_context():
+        db.engine.dispose()
+
+
+@real_servers
+def test_rq_gives_a_dispatch_up_after_its_retries(app, api):
+    from rq import Retry
+
+    from xeno import delivery
+    from xeno.jobs.campaigns import dispatch_campaign
+    from xeno.jobs.worker import run_worker
+
+    app.config["CAMPAIGN_AUTOSTART"] = False
+    load_customers(api, 30)
+    created = api.post("/campaigns", {"rule": "visits >= 0", "message": "Hi"}).json
+    app.config["PUBLIC_URL"] = _closed_port_url()
+    with app.app_context():
+        job = xbroker.background(
+            dispatch_campaign, created["id"], retry=Retry(max=1),
+            give_up=delivery.abandon_campaign,
+        )
+    run_worker(app, queues=("default",), burst=True, sweep_every=0)
+    job.refresh()
+    assert job.get_status() == "failed" and job.retries_left == 0  # tried twice, then gave up
+    stored = assert_counters_match_log(app, created["id"])
+    assert (stored["status"], stored["failed"], stored["pending"]) == ("done", 30, 0)

@@ -14,12 +14,15 @@ from typing import Any
 import fakeredis
 import redis
 from flask import Flask, current_app
-from rq import Queue
+from rq import Callback, Queue
+from rq.job import Job
+from werkzeug.utils import import_string
 
 STREAM_PREFIX = "xeno:stream:"
 GROUP = "xeno"
 BATCH_TTL = 7 * 24 * 3600
 DRAIN_FLAG_TTL = 30
+GIVE_UP_TIMEOUT = 600  # marking a million messages FAILED takes a while
 MAX_BATCH_ERRORS = 1000
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,11 @@ def enqueue(func: Callable[..., Any], *args: Any, queue_name: str = "default", *
 
 
 def background(
-    func: Callable[..., Any], *args: Any, at: datetime | None = None, **options: Any
+    func: Callable[..., Any],
+    *args: Any,
+    at: datetime | None = None,
+    give_up: Callable[..., Any] | None = None,
+    **options: Any,
 ) -> Any:
     """Run a job in the background, now or at `at` (naive UTC), without blocking the caller.
 
@@ -65,8 +72,16 @@ def background(
     with its scheduler). Embedded mode: a daemon thread with an app context, since RQ's
     synchronous queue would run the job inside the calling request; that matters when a
     job calls this app back over HTTP (campaign dispatch, the dummy vendor).
+    `give_up(*args)` runs once the job has failed for good: after RQ's last retry, or
+    after the one in-process attempt.
     """
     if not embedded():
+        if give_up is not None:
+            options["on_failure"] = Callback(after_failure, timeout=GIVE_UP_TIMEOUT)
+            options["meta"] = {
+                **options.get("meta", {}),
+                "give_up": f"{give_up.__module__}:{give_up.__qualname__}",
+            }
         if at is None:
             return enqueue(func, *args, **options)
         options.setdefault("result_ttl", 0)
@@ -84,6 +99,8 @@ def background(
                 func(*args)
             except Exception:  # no failed-job registry in-process: say it loudly
                 log.exception("background job %s failed", func.__name__)
+                if give_up is not None:
+                    give_up(*args)
             finally:
                 db.session.remove()
 
@@ -91,6 +108,15 @@ def background(
     app.extensions.setdefault("xeno_background", []).append(thread)
     thread.start()
     return thread
+
+
+def after_failure(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
+    """RQ's failure callback: once no retry is left, call the job's give-up function."""
+    if job.retries_left:  # RQ runs it again later
+        return
+    name = job.meta.get("give_up")
+    if name:
+        import_string(name)(*job.args)
 
 
 def wait_background(timeout: float = 60.0) -> bool:

@@ -8,11 +8,16 @@
   UPDATE, one UPDATE of the log (only rows still PENDING move) and one UPDATE of the
   campaigns' counters from the rows that actually moved — all in one transaction, so
   duplicates, late and out-of-order receipts change nothing and counters equal the log.
+- `abandon_campaign` / `abandon_messages` run once a dispatch or vendor job has failed
+  for good (after its retries): what is still PENDING becomes FAILED through the same
+  receipt path, so the campaign ends `done` with its failures shown instead of staying
+  `sending` for ever.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
@@ -34,6 +39,7 @@ RECEIPT_THREADS = 16
 log_t = CommunicationLog.__table__
 campaigns_t = Campaign.__table__
 customers_t = Customer.__table__
+log = logging.getLogger(__name__)
 
 
 class DeliveryError(RuntimeError):
@@ -113,6 +119,38 @@ def simulate_vendor(log_ids: list[int], threads: int = RECEIPT_THREADS) -> None:
     finally:
         for session in sessions:
             session.close()
+
+
+def abandon_campaign(campaign_id: int) -> int:
+    """Mark a campaign's still-PENDING messages FAILED: its dispatch failed for good."""
+    moved, last = 0, 0
+    while True:
+        ids = list(
+            db.session.scalars(
+                select(log_t.c.id)
+                .where(
+                    log_t.c.campaign_id == campaign_id,
+                    log_t.c.status == "PENDING",
+                    log_t.c.id > last,
+                )
+                .order_by(log_t.c.id)
+                .limit(ID_CHUNK)
+            )
+        )
+        db.session.commit()
+        if not ids:
+            break
+        abandon_messages(ids)
+        moved, last = moved + len(ids), ids[-1]
+    log.error("campaign %s: delivery failed for good; %s messages now FAILED", campaign_id, moved)
+    return moved
+
+
+def abandon_messages(log_ids: list[int]) -> None:
+    """Mark these messages FAILED where still PENDING: their vendor job failed for good."""
+    for start in range(0, len(log_ids), ID_CHUNK):
+        chunk = log_ids[start : start + ID_CHUNK]
+        store_receipts([{"log_id": log_id, "status": "FAILED"} for log_id in chunk])
 
 
 def store_receipts(records: list[dict[str, Any]]) -> list[tuple[int, str]]:

@@ -28,12 +28,13 @@ def schedule_dispatch(campaign: Campaign) -> None:
     at: datetime | None = campaign.scheduled_at if campaign.status == "scheduled" else None
     broker.background(
         dispatch_campaign, campaign.id, at=at, job_timeout=6 * 3600,
-        retry=Retry(max=3, interval=[5, 30, 120]),
+        retry=Retry(max=3, interval=[5, 30, 120]), give_up=delivery.abandon_campaign,
     )
 
 
 def accept_vendor_chunk(log_ids: list[int]) -> None:
     """Queue one vendor job for a chunk of messages (never one per message)."""
     broker.background(
-        vendor_deliver, log_ids, job_timeout=3600, retry=Retry(max=3, interval=[5, 30, 120])
+        vendor_deliver, log_ids, job_timeout=3600, retry=Retry(max=3, interval=[5, 30, 120]),
+        give_up=delivery.abandon_messages,
     )
