@@ -104,7 +104,7 @@ class VendorAccepted(BaseModel):
 
 
 class CustomerQuery(PageQuery):
-    """Search (name, email or city prefix, or an exact id), sort and paging of customers."""
+    """Search (text anywhere in name, email or city, or an exact id), sort and paging."""
 
     q: str = ""
     sort: Literal["spend", "visits", "last_visit", "name"] = "spend"

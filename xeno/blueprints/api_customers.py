@@ -15,7 +15,7 @@ bp = Blueprint("api_customers", __name__, url_prefix="/api/v1")
 
 @bp.get("/customers")
 @documented(
-    "Search customers by name, email or city prefix (or exact id)",
+    "Search customers by text in their name, email or city (or exact id)",
     query=CustomerQuery,
     responses={200: CustomerPage},
     errors=(401, 422, 503),
@@ -23,7 +23,7 @@ bp = Blueprint("api_customers", __name__, url_prefix="/api/v1")
 )
 @api_auth_required
 def list_customers():
-    """Search customers by name, email or city prefix (or exact id), sorted and paged."""
+    """Search customers by text in their name, email or city (or exact id), sorted and paged."""
     args = read_query(CustomerQuery)
     page = customers.list_customers(
         q=args.q, sort=args.sort, order=args.order, page=args.page, per_page=args.per_page
