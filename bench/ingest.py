@@ -5,7 +5,9 @@
 Starts gunicorn (2 sync workers) and `xeno worker` against MariaDB + Redis, posts the
 records through the HTTP API in arrays of 1000, waits until every batch is stored, and
 prints rows/s beside: per-row INSERT with autocommit, and a multi-row upsert of 5000 rows
-per statement, both on the same `customers` table.
+per statement, both on the same `customers` table. InnoDB's buffer pool is set to
+`--buffer-pool` (8G) for the run and put back afterwards; `--buffer-pool ''` keeps the
+server's own.
 """
 
 from __future__ import annotations
