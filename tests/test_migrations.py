@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from xeno import create_app, migrate
 from xeno.extensions import db
 
-from .conftest import REAL, SERVER_DB, XenoCliRunner, test_config
+from .conftest import XenoCliRunner, scratch_database, test_config
 
 
 @pytest.fixture
 def empty_database(tmp_path) -> Iterator[str]:
     """A database with nothing in it, on the server the suite runs against."""
-    if not REAL:
-        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    name = f"xeno_mig_{uuid.uuid4().hex[:10]}"
-    server = create_engine(make_url(SERVER_DB).set(database=""))
-    with server.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield make_url(SERVER_DB).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        server.dispose()
+    with scratch_database("xeno_mig", tmp_path / "empty.sqlite3") as url:
+        yield url
 
 
 def test_upgrade_from_first_release_keeps_data(empty_database):

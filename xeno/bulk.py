@@ -72,13 +72,26 @@ def _json_columns(table: Table) -> frozenset[str]:
 def _multirow_upsert(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]], update_cols: tuple[str, ...]
 ) -> None:
-    """Plain tuples to PyMySQL, which sends them as one multi-row INSERT."""
     names = tuple(rows[0])
+    _multirow(conn, table, names, [tuple(r[c] for c in names) for r in rows], update_cols)
+
+
+def _multirow(
+    conn: Connection,
+    table: Table,
+    names: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    update_cols: tuple[str, ...] = (),
+) -> None:
+    """One multi-row INSERT of plain tuples through PyMySQL; an upsert with `update_cols`."""
     json_cols = _json_columns(table)
-    params = [tuple(_driver_value(r[c], c in json_cols) for c in names) for r in rows]
+    flags = [name in json_cols for name in names]
+    params = [tuple(map(_driver_value, row, flags)) for row in rows]
     values = ", ".join(["%s"] * len(names))
-    sql = f"INSERT INTO `{table.name}` ({_columns(names)}) VALUES ({values}) "
-    conn.exec_driver_sql(sql + _on_duplicate(update_cols), params)
+    sql = f"INSERT INTO `{table.name}` ({_columns(names)}) VALUES ({values})"
+    if update_cols:
+        sql += " " + _on_duplicate(update_cols)
+    conn.exec_driver_sql(sql, params)
 
 
 def _load_data_upsert(
@@ -119,9 +132,7 @@ def insert_rows(
         columns = [list(values) for values in zip(*rows, strict=True)]
         _load_file(conn, table.name, names, columns, _json_columns(table))
     else:
-        marks = ", ".join(["%s"] * len(names))
-        sql = f"INSERT INTO `{table.name}` ({_columns(names)}) VALUES ({marks})"
-        conn.exec_driver_sql(sql, list(rows))
+        _multirow(conn, table, names, rows)
 
 
 def _load_file(

@@ -7,7 +7,6 @@ module; every test signs in on a fresh browser context.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -24,24 +23,13 @@ from xeno.extensions import db
 from xeno.tokens import create_token
 
 from ..conftest import test_config
+from . import BROWSER_MARKS, launch
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # a rule (400) or template (422) error is an answer the page shows; Chromium logs it too
 EXPECTED = re.compile(r"Failed to load resource: the server responded with a status of (400|422)")
 SEED_RULES = ("spend > 10000 AND visits <= 3", "inactive_days > 90", "last_visit < 3 months ago")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Chromium at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 
 def _when(days_ago: float) -> str:
@@ -117,9 +105,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-        )
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
+from . import BROWSER_MARKS
+from .test_builder import browser, page, shop  # noqa: F401  (fixtures)
 
-from .test_builder import CHROMIUM, browser, page, shop  # noqa: F401  (fixtures)
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="needs Chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 
 def figure(page, name: str) -> int:  # noqa: F811
