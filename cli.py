@@ -1,4 +1,4 @@
-"""The `xeno` command line: one sub-group per noun, all sharing the app factory."""
+"""The `xeno` command line: one sub-group per noun, each from its domain, sharing the factory."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import click
 from flask.cli import FlaskGroup
 
 from xeno import create_app
-from xeno.commands import campaign, data, segment, serve
+from xeno.auth.cli import token_cli
+from xeno.campaigns.cli import campaign_cli
+from xeno.db.cli import db_cli
+from xeno.demo.cli import demo, generate
+from xeno.ingest.cli import import_cli
+from xeno.platform.worker import worker
+from xeno.segments.cli import segment_cli
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -14,16 +20,7 @@ def main() -> None:
     """Xeno Mini CRM: ingest customers and orders, segment them, send campaigns."""
 
 
-for command in (
-    serve.demo,
-    serve.worker,
-    data.db_cli,
-    data.token_cli,
-    data.import_cli,
-    data.generate,
-    segment.segment_cli,
-    campaign.campaign_cli,
-):
+for command in (demo, worker, db_cli, token_cli, import_cli, generate, segment_cli, campaign_cli):
     main.add_command(command)
 
 

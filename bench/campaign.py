@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import connect, reset_database, wait_http  # noqa: E402
 
-from xeno import generate  # noqa: E402
-from xeno.signing import sign  # noqa: E402
+from xeno.demo import generate  # noqa: E402
+from xeno.platform.signing import sign  # noqa: E402
 
 SECRET = "bench-receipts"
 WRITES = ("Com_insert", "Com_insert_select", "Com_update", "Com_update_multi", "Com_delete",

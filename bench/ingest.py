@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import connect, reset_database, start_web, wait_http  # noqa: E402
 
-from xeno import generate  # noqa: E402
+from xeno.demo import generate  # noqa: E402
 
 CUSTOMER_SQL = (
     "INSERT INTO customers (external_id, name, email, phone, city, signup_at, created_at,"

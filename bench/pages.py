@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import connect  # noqa: E402
 
 from xeno import create_app  # noqa: E402
+from xeno.db.models import User  # noqa: E402
 from xeno.extensions import db  # noqa: E402
-from xeno.models import User  # noqa: E402
 
 SEED_RULES = ("spend > 10000 AND visits <= 3", "inactive_days > 90", "last_visit < 3 months ago")
 TAG = "bench-pages"

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import connect, p95, start_web, wait_http  # noqa: E402
 
-from xeno import generate  # noqa: E402
+from xeno.demo import generate  # noqa: E402
 from xeno.dsl.values import months_back  # noqa: E402
 
 NAIVE_FROM = (

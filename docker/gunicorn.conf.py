@@ -20,12 +20,12 @@ accesslog = "-"  # stdout
 errorlog = "-"  # stderr
 
 if os.environ.get("XENO_LOG_FORMAT", "json").lower() == "json":
-    # Replaces gunicorn's loggers and the root logger; xeno.logs then finds the root
+    # Replaces gunicorn's loggers and the root logger; xeno.platform.logs then finds the root
     # configured and adds nothing, so every line of the process is one JSON object.
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "xeno.logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "xeno.platform.logs.JsonFormatter"}},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",

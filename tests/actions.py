@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from xeno.jobs.worker import QUEUES, AppWorker
-from xeno.tokens import create_token
+from xeno.auth.tokens import create_token
+from xeno.platform.worker import QUEUES, AppWorker
 
 
 class ApiActions:

@@ -22,9 +22,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cli import main
-from xeno import create_app, migrate
+from xeno import create_app
+from xeno.db import migrate
+from xeno.db.models import User
 from xeno.extensions import db as _db
-from xeno.models import User
 
 from .actions import ApiActions
 

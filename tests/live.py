@@ -22,9 +22,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from xeno.db.models import Campaign, CommunicationLog
 from xeno.extensions import db
-from xeno.models import Campaign, CommunicationLog
-from xeno.signing import HEADER, sign
+from xeno.platform.signing import HEADER, sign
 
 from .factories import customer
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from xeno import create_app
+from xeno.db.models import User
 from xeno.extensions import db
-from xeno.models import User
 
 from .conftest import test_config
 from .oidc_provider import CLIENT_ID, CLIENT_SECRET, TAMPERINGS, FakeProvider

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from xeno import config, create_app
-from xeno.auth import check_claims, is_allowed
+from xeno import create_app
+from xeno.auth.rules import check_claims, is_allowed
+from xeno.platform import config
 
 from .conftest import test_config
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from xeno.db.models import CommunicationLog, Segment
 from xeno.extensions import db
-from xeno.models import CommunicationLog, Segment
 
 from .factories import customer, order
 from .live import assert_counters_match_log, counters, log_counts
@@ -72,7 +72,7 @@ def test_messages_are_personalised_the_same_in_sql_and_python(app, api, people, 
 
 
 def test_the_sql_snapshot_and_the_python_snapshot_agree(app, api, people, monkeypatch):
-    from xeno import messages
+    from xeno.campaigns import messages
 
     template = "Dear {{ first_name|default('friend') }} of {{ city|default('?') }}, {{ spend }}"
     fast = api.post("/campaigns", {"rule": "visits >= 0", "message": template}).json["id"]
@@ -185,9 +185,9 @@ def test_detail_and_log(app, api, people):
 def test_a_second_snapshot_of_the_same_campaign_is_refused(app, api, people):
     from sqlalchemy.exc import IntegrityError
 
-    from xeno import campaigns
-    from xeno.messages import compile_template
-    from xeno.models import Customer, utcnow
+    from xeno.campaigns import service as campaigns
+    from xeno.campaigns.messages import compile_template
+    from xeno.db.models import Customer, utcnow
 
     cid = api.post("/campaigns", {"rule": "visits >= 0", "message": "Hi"}).json["id"]
     with app.app_context(), pytest.raises(IntegrityError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import requests
 
-from xeno import broker as xbroker
 from xeno import create_app
 from xeno.extensions import db
+from xeno.platform import broker as xbroker
 
 from .conftest import REAL, real_servers, test_config
 from .live import (
@@ -122,9 +122,9 @@ def test_embedded_campaign_whose_vendor_is_unreachable_ends_failed(app, api):
 def test_rq_gives_a_dispatch_up_after_its_retries(app, api):
     from rq import Retry
 
-    from xeno import delivery
-    from xeno.jobs.campaigns import dispatch_campaign
-    from xeno.jobs.worker import run_worker
+    from xeno.campaigns import delivery
+    from xeno.campaigns.jobs import dispatch_campaign
+    from xeno.platform.worker import run_worker
 
     app.config["CAMPAIGN_AUTOSTART"] = False
     load_customers(api, 30)

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from xeno.auth.tokens import hash_token
+from xeno.db.models import ApiToken, Customer, Order
 from xeno.extensions import db
-from xeno.models import ApiToken, Customer, Order
-from xeno.tokens import hash_token
 
 BAD_LINES = {
     1_001: "not-an-email",

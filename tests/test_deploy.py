@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xeno import config, logs
+from xeno.platform import config, logs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -221,7 +221,7 @@ def test_gunicorn_config(monkeypatch):
     assert settings["bind"] == "0.0.0.0:8000" and settings["workers"] == 3
     assert settings["accesslog"] == "-"
     formatter = settings["logconfig_dict"]["formatters"]["json"]["()"]
-    assert formatter == "xeno.logs.JsonFormatter"
+    assert formatter == "xeno.platform.logs.JsonFormatter"
     monkeypatch.setenv("XENO_LOG_FORMAT", "text")
     assert "logconfig_dict" not in runpy.run_path(str(ROOT / "docker" / "gunicorn.conf.py"))
 

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import event
 
 from tests import factories
-from xeno import generate, segments
+from xeno.demo import generate
 from xeno.dsl import parse
 from xeno.extensions import db
-from xeno.segment_explain import explain
+from xeno.platform.clock import utcnow
+from xeno.segments import service as segments
+from xeno.segments.explain import explain
 
 CUSTOMERS, ORDERS = 300, 1200
 RULES = [
@@ -148,7 +150,7 @@ def test_explain_api_answers_now_rule_and_tree(api):
 
 @pytest.mark.parametrize("rule", RULES)
 def test_explain_trace_agrees_with_every_nodes_audience(app, crowd, rule):
-    now = segments.utc_now()
+    now = utcnow()
     with app.app_context():
         trees = {
             c: explain(rule, generate.customer_id(c), now=now) for c in range(1, CUSTOMERS + 1)

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from xeno import broker as xbroker
+from xeno.db.models import Customer, Order
 from xeno.extensions import db
-from xeno.models import Customer, Order
+from xeno.platform import streams as xstreams
 
 from .conftest import real_servers
 from .factories import customer, order
@@ -247,16 +247,16 @@ def test_ingestion_uses_a_fixed_number_of_statements_per_batch(app, api):
 
 def test_a_dead_consumers_entries_are_reclaimed_and_applied_once(app, api, broker):
     """A worker that read entries and died before acking: another consumer takes them over."""
-    from xeno.jobs.streams import drain_stream, ensure_group
+    from xeno.platform.streams import drain_stream, ensure_group
 
     with app.app_context():
-        key = xbroker.stream_key("orders")
+        key = xstreams.stream_key("orders")
         ensure_group(broker, key)
         api.post_customers([customer(1)])
         # Publish without queueing a drain, as if the drain job itself were the one that died.
         broker.set("xeno:drain:orders", 1)
         api.post("/orders", [order(1, 1, "10.00"), order(2, 1, "20.00")])
-        dead = broker.xreadgroup(xbroker.GROUP, "dead-worker", {key: ">"}, count=10)
+        dead = broker.xreadgroup(xstreams.GROUP, "dead-worker", {key: ">"}, count=10)
         assert len(dead[0][1]) == 1
         assert stored_customers(app)["C1"].visits == 0
 
@@ -266,10 +266,10 @@ def test_a_dead_consumers_entries_are_reclaimed_and_applied_once(app, api, broke
 
         c1 = stored_customers(app)["C1"]
         assert (c1.visits, c1.total_spend) == (2, Decimal("30.00"))
-        assert broker.xpending(key, xbroker.GROUP)["pending"] == 0
+        assert broker.xpending(key, xstreams.GROUP)["pending"] == 0
         batch_id = broker.keys("xeno:batch:*")
         statuses = [
-            xbroker.batch_status(k.decode().split(":")[2])
+            xstreams.batch_status(k.decode().split(":")[2])
             for k in batch_id
             if not k.endswith(b":errors")
         ]
@@ -333,7 +333,7 @@ def test_awkward_text_survives_the_bulk_write(app, api, size):
 
 
 def test_big_batches_still_store_where_load_data_is_refused(app, api, monkeypatch):
-    from xeno import bulk
+    from xeno.db import bulk
 
     monkeypatch.setattr(bulk, "_load_data_allowed", lambda conn: False)  # MySQL 8's default
     assert api.post_customers([customer(n, city="Pune\t") for n in range(700)]).status_code == 202

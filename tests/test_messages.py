@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from xeno import generate
-from xeno.errors import InvalidTemplate
-from xeno.messages import compile_template, variables
+from xeno.campaigns.messages import compile_template, variables
+from xeno.demo import generate
+from xeno.platform.errors import InvalidTemplate
 
 ASHA = variables({"name": "Asha Rao", "city": "Pune", "email": None, "total_spend": "12500.5",
                   "visits": 4})
@@ -88,7 +88,7 @@ def test_anything_else_is_refused_with_what_was_refused(template, refused):
     ],
 )
 def test_plain_templates_become_one_sql_expression(template, sql):
-    from xeno.models import Customer
+    from xeno.db.models import Customer
 
     expression = compile_template(template).sql(Customer.__table__, "sqlite")
     assert (expression is not None) == sql

@@ -9,7 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from xeno import create_app, migrate
+from xeno import create_app
+from xeno.db import migrate
 from xeno.extensions import db
 
 from .conftest import XenoCliRunner, scratch_database, test_config
@@ -77,7 +78,7 @@ def test_db_init_command_reports_the_revision(runner):
 
 
 def test_revoked_token_stops_working_within_the_cache_period(app, runner, client, monkeypatch):
-    from xeno import tokens
+    from xeno.auth import tokens
 
     token = runner.invoke(args=["token", "create", "temp"]).output.strip()
     headers = {"Authorization": f"Bearer {token}"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from xeno.openapi import undocumented
-from xeno.schemas import CustomerIn, OrderIn
+from xeno.ingest.schemas import CustomerIn, OrderIn
+from xeno.platform.openapi import undocumented
 
 
 def test_openapi_is_public_and_3_1(client):

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 
-from xeno import customers as customers_module
-from xeno.blueprints.pages import group_indian, indian_number, initials, inr, short_date
+from xeno.customers import service as customers_module
+from xeno.db.models import Campaign
 from xeno.extensions import db
-from xeno.models import Campaign
+from xeno.platform.filters import group_indian, indian_number, initials, inr, short_date
 
 CUSTOMERS = [
     {"id": "C1", "name": "Asha Rao", "email": "asha@example.com", "city": "Mumbai",

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 
+from xeno.db.models import Campaign, CommunicationLog
 from xeno.extensions import db
-from xeno.models import Campaign, CommunicationLog
 
 from .factories import customer, order
 from .test_pages_segments import post_form, saved_segment

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from xeno.db.models import Segment
 from xeno.dsl import parse, to_json
 from xeno.extensions import db
-from xeno.models import Segment
 
 from .factories import customer, order
 

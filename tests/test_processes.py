@@ -14,10 +14,10 @@ import time
 import requests
 from sqlalchemy import func, select
 
-from xeno import broker as xbroker
+from xeno.db.models import Customer
 from xeno.extensions import db
-from xeno.jobs.streams import drain_stream, ensure_group
-from xeno.models import Customer
+from xeno.platform import streams as xstreams
+from xeno.platform.streams import drain_stream, ensure_group
 
 from .conftest import SERVER_REDIS, real_servers
 from .factories import customer
@@ -129,7 +129,7 @@ def test_worker_process_stores_what_the_api_publishes(app, api, database_url):
 
 @real_servers
 def test_worker_killed_between_read_and_ack_loses_nothing(app, api, broker, database_url):
-    key = xbroker.stream_key("customers")
+    key = xstreams.stream_key("customers")
     broker.set("xeno:drain:customers", 1)  # publish without queueing drains: the worker sweeps
     batches = [
         api.post("/customers", [customer(b * 1000 + n) for n in range(1000)]).json
@@ -139,19 +139,19 @@ def test_worker_killed_between_read_and_ack_loses_nothing(app, api, broker, data
     broker.delete("xeno:drain:customers")  # the worker's start-up sweep finds the backlog
     worker = start_worker(database_url)
     try:
-        wait_until(lambda: broker.xpending(key, xbroker.GROUP)["pending"] > 0, every=0.002)
+        wait_until(lambda: broker.xpending(key, xstreams.GROUP)["pending"] > 0, every=0.002)
         worker.send_signal(signal.SIGKILL)  # mid-batch: read, maybe written, not acked
         worker.wait(timeout=10)
     finally:
         if worker.poll() is None:
             worker.kill()
-    pending = broker.xpending(key, xbroker.GROUP)["pending"]
+    pending = broker.xpending(key, xstreams.GROUP)["pending"]
     assert pending > 0, "the killed worker left entries pending"
 
     app.config["STREAM_RECLAIM_IDLE_MS"] = 0
     with app.app_context():
         drain_stream("customers", consumer="rescuer")
         assert db.session.scalar(select(func.count()).select_from(Customer)) == 40_000
-        statuses = [xbroker.batch_status(b["batch_id"]) for b in batches]
-    assert broker.xpending(key, xbroker.GROUP)["pending"] == 0
+        statuses = [xstreams.batch_status(b["batch_id"]) for b in batches]
+    assert broker.xpending(key, xstreams.GROUP)["pending"] == 0
     assert all(s["stored"] == 1000 and s["status"] == "done" for s in statuses)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xeno import broker as xbroker
+from xeno.platform import streams as xstreams
 
 from .live import (
     assert_counters_match_log,
@@ -89,7 +89,7 @@ def test_a_missing_or_forged_signature_is_401_and_publishes_nothing(app, api, br
                                                                      headers):
     import json
 
-    from xeno.signing import sign
+    from xeno.platform.signing import sign
 
     cid, ids = campaign
     body = json.dumps({"log_id": ids[0], "status": "SENT"}).encode()
@@ -97,13 +97,13 @@ def test_a_missing_or_forged_signature_is_401_and_publishes_nothing(app, api, br
         headers = {"X-Xeno-Signature": sign(body, "not-the-secret")}
     elif headers == "uppercase":
         headers = {"X-Xeno-Signature": sign(body, "test-receipt-secret").upper()}
-    before = broker.xlen(xbroker.stream_key("receipts"))
+    before = broker.xlen(xstreams.stream_key("receipts"))
     response = api.client.post("/api/v1/receipts", data=body, content_type="application/json",
                                headers=headers)
     api.drain()
     assert response.status_code == 401
     assert response.json["error"] == "unauthorized"
-    assert broker.xlen(xbroker.stream_key("receipts")) == before
+    assert broker.xlen(xstreams.stream_key("receipts")) == before
     assert log_counts(app, cid) == {"PENDING": 10}
 
 
@@ -115,7 +115,7 @@ def test_a_token_is_not_a_signature(app, api, campaign):
 def test_a_signature_over_other_bytes_is_refused(app, api, campaign):
     import json
 
-    from xeno.signing import sign
+    from xeno.platform.signing import sign
 
     body = json.dumps({"log_id": campaign[1][0], "status": "SENT"}).encode()
     other = json.dumps({"log_id": campaign[1][1], "status": "SENT"}).encode()
@@ -138,29 +138,29 @@ def test_a_signature_over_other_bytes_is_refused(app, api, campaign):
 def test_bad_receipts_are_refused_whole(app, api, broker, campaign, payload, status):
     response = _post(app, api, payload)
     assert response.status_code == status
-    assert broker.xlen(xbroker.stream_key("receipts")) == 0
+    assert broker.xlen(xstreams.stream_key("receipts")) == 0
     assert log_counts(app, campaign[0]) == {"PENDING": 10}
 
 
 def test_a_dead_consumers_receipts_are_reclaimed_and_counted_once(app, api, broker, campaign):
     """A worker read receipts and died before acking: another consumer applies them once."""
-    from xeno.jobs.streams import drain_stream, ensure_group
+    from xeno.platform.streams import drain_stream, ensure_group
 
     cid, ids = campaign
     with app.app_context():
-        key = xbroker.stream_key("receipts")
+        key = xstreams.stream_key("receipts")
         ensure_group(broker, key)
         broker.set("xeno:drain:receipts", 1)  # as if the drain job itself were the one that died
         signed_post(api.client, "/receipts", [{"log_id": i, "status": "SENT"} for i in ids[:4]])
         signed_post(api.client, "/receipts", {"log_id": ids[4], "status": "FAILED"})
-        dead = broker.xreadgroup(xbroker.GROUP, "dead-worker", {key: ">"}, count=10)
+        dead = broker.xreadgroup(xstreams.GROUP, "dead-worker", {key: ">"}, count=10)
         assert len(dead[0][1]) == 2
         assert log_counts(app, cid) == {"PENDING": 10}
 
         app.config["STREAM_RECLAIM_IDLE_MS"] = 0
         drain_stream("receipts", consumer="rescuer")
         drain_stream("receipts", consumer="another")  # nothing left to apply twice
-        assert broker.xpending(key, xbroker.GROUP)["pending"] == 0
+        assert broker.xpending(key, xstreams.GROUP)["pending"] == 0
 
     assert log_counts(app, cid) == {"SENT": 4, "FAILED": 1, "PENDING": 5}
     stored = assert_counters_match_log(app, cid)
@@ -169,7 +169,7 @@ def test_a_dead_consumers_receipts_are_reclaimed_and_counted_once(app, api, brok
 
 def test_applying_the_same_read_twice_counts_nothing_twice(app, api, campaign):
     """At-least-once: a consumer that wrote but died before its ack re-applies the read."""
-    from xeno.delivery import store_receipts
+    from xeno.campaigns.delivery import store_receipts
 
     cid, ids = campaign
     records = [{"log_id": i, "status": "SENT"} for i in ids[:5]]
@@ -181,7 +181,7 @@ def test_applying_the_same_read_twice_counts_nothing_twice(app, api, campaign):
 
 
 def test_receipts_for_two_campaigns_in_one_read(app, api, campaign):
-    from xeno.delivery import store_receipts
+    from xeno.campaigns.delivery import store_receipts
 
     cid, ids = campaign
     other = api.post("/campaigns", {"rule": "visits >= 0", "message": "Yo"}).json["id"]

@@ -10,10 +10,10 @@ from flask import Flask, jsonify
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from xeno.api_auth import api_auth_required
+from xeno.auth.guard import api_auth_required
+from xeno.db.models import User
 from xeno.extensions import db
-from xeno.models import User
-from xeno.security import PUBLIC_ENDPOINTS
+from xeno.platform.security import PUBLIC_ENDPOINTS
 
 PUBLIC_PATHS = {"/api/v1/openapi.json"}
 SAMPLE_VALUES = {"int": "1", "float": "1.5", "uuid": str(uuid.UUID(int=1)), "any": "x"}

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import event
 
 from tests import factories
-from xeno import segments
 from xeno.dsl import Field, registry
 from xeno.extensions import db
+from xeno.segments import service as segments
 
 CUSTOMER_KEYS = {
     "id",

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from xeno.signing import sign, verify
+from xeno.platform.signing import sign, verify
 
 from .live import signed_post
 
@@ -39,12 +39,12 @@ def test_vendor_send_validates(api, payload):
 
 
 def test_vendor_send_queues_one_job_per_chunk(app, api, broker, monkeypatch):
-    from xeno import broker as xbroker
-    from xeno.jobs import campaigns as jobs
+    from xeno.platform import broker as xbroker
+    from xeno.vendor import simulate
 
     seen = []
     monkeypatch.setattr(xbroker, "background", lambda func, *args, **kw: seen.append((func, args)))
     messages = [{"log_id": n, "to": f"c{n}@example.com", "text": "Hi"} for n in range(1, 801)]
     response = signed_post(api.client, "/vendor/send", {"messages": messages})
     assert response.status_code == 202 and response.json == {"accepted": 800}
-    assert seen == [(jobs.vendor_deliver, (list(range(1, 801)),))]
+    assert seen == [(simulate.deliver, (list(range(1, 801)),))]

@@ -8,9 +8,14 @@ from typing import Any
 
 from flask import Flask
 
-from . import broker, config, logs, security
-from .errors import register_error_handlers
-from .extensions import csrf, db, login_manager, oauth
+from xeno import auth, campaigns, customers, ingest, segments, vendor
+from xeno.extensions import csrf, db, login_manager, oauth
+from xeno.platform import api_docs, broker, config, filters, health, logs, security
+from xeno.platform.errors import register_error_handlers
+from xeno.platform.http import ids_fit_bigint
+
+# Each domain's init_app registers its blueprints and stream stores; order is not significant.
+DOMAINS = (auth, ingest, customers, segments, campaigns, vendor)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -32,33 +37,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     broker.init_app(app)
     register_error_handlers(app)
     security.init_app(app)
-    register_blueprints(app)
-    return app
-
-
-def register_blueprints(app: Flask) -> None:
-    """Every HTTP face of the app."""
-    from .blueprints import ids_fit_bigint
-
+    filters.init_app(app)
     app.url_value_preprocessor(ids_fit_bigint)
-    from .blueprints import (
-        api_campaigns,
-        api_customers,
-        api_docs,
-        api_ingest,
-        api_segments,
-        auth,
-        health,
-        pages,
-        vendor,
-    )
-
-    for module in (
-        health, api_docs, api_ingest, api_customers, api_segments, api_campaigns, vendor,
-        auth, pages,
-    ):
-        app.register_blueprint(module.bp)
-    from .blueprints import pages_campaigns, pages_segments
-
-    app.register_blueprint(pages_segments.bp)
-    app.register_blueprint(pages_campaigns.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api_docs.bp)
+    for domain in DOMAINS:
+        domain.init_app(app)
+    return app

@@ -19,8 +19,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from xeno import create_app
+from xeno.auth.tokens import create_token
 from xeno.extensions import db
-from xeno.tokens import create_token
 
 from ..conftest import test_config
 from . import BROWSER_MARKS, launch

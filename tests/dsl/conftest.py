@@ -21,7 +21,7 @@ BACKENDS = ["sqlite"] + (["mariadb"] if MARIADB_URL.startswith("mysql") else [])
 
 def customers_table() -> Table:
     """Return the app's customers table (the DSL is tested against the real schema)."""
-    from xeno.models import Customer
+    from xeno.db.models import Customer
 
     return Customer.__table__
 

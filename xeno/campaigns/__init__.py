@@ -1,0 +1,16 @@
+"""Campaigns: an audience snapshot, a personalised message, delivery and its receipts."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from xeno.campaigns import api, pages
+from xeno.campaigns.delivery import store_receipts
+from xeno.platform import streams
+
+
+def init_app(app: Flask) -> None:
+    """The campaigns API and pages, and the receipts stream's store."""
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    streams.register(app, "receipts", store_receipts)

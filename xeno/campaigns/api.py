@@ -1,0 +1,118 @@
+"""Campaigns API: create (audience written before the 201), preview, list, detail, log, receipts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from xeno.auth.guard import api_auth_required, current_actor
+from xeno.campaigns import service as campaigns
+from xeno.campaigns.schemas import (
+    CampaignCreated,
+    CampaignIn,
+    CampaignOut,
+    CampaignPage,
+    CampaignPreviewOut,
+    LogPage,
+    LogQuery,
+    ReceiptIn,
+)
+from xeno.platform.http import PageQuery, accept, read_body, read_query
+from xeno.platform.openapi import documented
+from xeno.platform.records import BatchAccepted, one_or_many
+from xeno.platform.signing import SIGNED_ERRORS, require_signature
+
+bp = Blueprint("api_campaigns", __name__, url_prefix="/api/v1")
+TAGS = ("campaigns",)
+WRITE_ERRORS = (400, 401, 404, 413, 415, 422, 503)
+READ_ERRORS = (401, 404, 422, 503)
+
+
+@bp.post("/campaigns")
+@documented(
+    "Create a campaign; its audience is written to the log before the answer",
+    body=CampaignIn,
+    responses={201: CampaignCreated},
+    errors=WRITE_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def create_campaign():
+    """Create a campaign: its audience is written to the log before this answers."""
+    campaign = campaigns.launch(read_body(CampaignIn), current_actor())
+    return jsonify(
+        id=campaign.id, audience_size=campaign.audience_size, status=campaign.status
+    ), 201
+
+
+@bp.post("/campaigns/preview")
+@documented(
+    "Audience size and up to five rendered messages",
+    body=CampaignIn,
+    responses={200: CampaignPreviewOut},
+    errors=WRITE_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def preview_campaign():
+    """The audience size and up to five rendered messages; nothing is stored."""
+    return jsonify(campaigns.preview(read_body(CampaignIn)))
+
+
+@bp.get("/campaigns")
+@documented(
+    "Campaigns, most recent first, with delivery counters",
+    query=PageQuery,
+    responses={200: CampaignPage},
+    errors=(401, 422, 503),
+    tags=TAGS,
+)
+@api_auth_required
+def list_campaigns():
+    """Campaigns, most recent first, with their delivery counters."""
+    args = read_query(PageQuery)
+    return jsonify(campaigns.list_campaigns(page=args.page, per_page=args.per_page))
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@documented(
+    "One campaign with its delivery counters",
+    responses={200: CampaignOut},
+    errors=READ_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def get_campaign(campaign_id: int):
+    """One campaign with its delivery counters."""
+    return jsonify(campaigns.campaign_dict(campaigns.get(campaign_id)))
+
+
+@bp.get("/campaigns/<int:campaign_id>/log")
+@documented(
+    "A campaign's recipients and their delivery status",
+    query=LogQuery,
+    responses={200: LogPage},
+    errors=READ_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def campaign_log(campaign_id: int):
+    """A campaign's recipients and their delivery status, optionally of one status."""
+    args = read_query(LogQuery)
+    return jsonify(
+        campaigns.log_page(campaign_id, args.status, page=args.page, per_page=args.per_page)
+    )
+
+
+@bp.post("/receipts")
+@documented(
+    "Delivery receipts (one or up to 1000), applied in batches",
+    body=one_or_many(ReceiptIn),
+    responses={202: BatchAccepted},
+    errors=SIGNED_ERRORS,
+    auth="signature",
+    tags=("vendor",),
+)
+def post_receipts():
+    """Accept delivery receipts (one or up to 1000) and publish them; a consumer applies them."""
+    require_signature()
+    return accept(ReceiptIn, "receipts")

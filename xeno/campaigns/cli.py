@@ -1,0 +1,125 @@
+"""`xeno campaign send` and `xeno campaign list`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from pydantic import ValidationError
+from werkzeug.serving import make_server
+
+from xeno.campaigns import service as campaigns
+from xeno.campaigns.schemas import CampaignIn
+from xeno.db.models import Campaign
+from xeno.dsl import RuleError
+from xeno.extensions import db
+from xeno.platform import broker
+from xeno.platform.errors import InvalidTemplate, NotFound
+
+STALL_SECONDS = 30
+campaign_cli = AppGroup("campaign", help="Send campaigns and see how they went.")
+
+
+@contextmanager
+def serving_locally() -> Iterator[None]:
+    """Embedded mode has no web server: serve this app on a free local port meanwhile.
+
+    The dummy vendor still calls the receipt API over HTTP, so it needs somewhere to call.
+    """
+    app = current_app._get_current_object()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    previous = app.config["PUBLIC_URL"]
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.config["PUBLIC_URL"] = previous
+
+
+@campaign_cli.command("send")
+@click.option("--segment", "segment_id", type=int, help="Id of a saved segment.")
+@click.option("--rule", help='A segment rule, e.g. "spend > 10000 AND visits <= 3".')
+@click.option("--message", required=True, help="The message template.")
+@click.option("--name", help="A name for the campaign.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Show a progress bar until every message has a receipt.")
+def send(segment_id: int | None, rule: str | None, message: str, name: str | None,
+         wait: bool) -> None:
+    """Send a campaign to a segment or a rule's audience."""
+    try:
+        body = CampaignIn(name=name, segment_id=segment_id, rule=rule, message=message)
+    except ValidationError as exc:
+        raise click.UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    # Embedded mode has no web server for the vendor's receipts: serve one meanwhile.
+    with serving_locally() if broker.embedded() else nullcontext():
+        try:
+            campaign = campaigns.launch(body, created_by())
+        except RuleError as exc:
+            raise click.BadParameter(str(exc), param_hint="--rule") from None
+        except InvalidTemplate as exc:
+            raise click.BadParameter(exc.message, param_hint="--message") from None
+        except NotFound as exc:
+            raise click.BadParameter(exc.message, param_hint="--segment") from None
+        click.echo(f"campaign {campaign.id}: {campaign.audience_size} recipient(s)")
+        if campaign.status == "done":
+            return
+        if not wait:
+            click.echo("delivery queued for `xeno worker`")
+            return
+        if not broker.embedded():
+            click.echo("waiting for `xeno worker` to deliver (Ctrl-C stops waiting, not sending)")
+        _follow(campaign.id, campaign.audience_size)
+
+
+def created_by() -> str:
+    """Who runs the command, for the campaign's `created_by`."""
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _follow(campaign_id: int, size: int) -> None:
+    with click.progressbar(length=size, label="Delivering") as bar:
+        done, moved_at, warned = 0, time.monotonic(), False
+        while True:
+            db.session.expire_all()
+            campaign = db.session.get(Campaign, campaign_id)
+            db.session.commit()
+            settled = campaign.sent + campaign.failed
+            if settled != done:
+                bar.update(settled - done)
+                done, moved_at = settled, time.monotonic()
+            elif not warned and time.monotonic() - moved_at > STALL_SECONDS:
+                warned = True
+                click.echo(f"\nno receipt for {STALL_SECONDS}s: is `xeno worker` running, and "
+                           f"is {current_app.config['PUBLIC_URL']} this app?", err=True)
+            if campaign.status == "done":
+                break
+            time.sleep(0.2)
+    click.echo(f"sent {campaign.sent}, failed {campaign.failed}, of {campaign.audience_size}")
+
+
+@campaign_cli.command("list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+def list_command(limit: int) -> None:
+    """The most recent campaigns with their delivery figures."""
+    items = campaigns.list_campaigns(1, limit)["items"]
+    header = f"{'id':>5}  {'name':<28} {'status':<9} {'audience':>9} {'sent':>8} {'failed':>7} " \
+        f"{'pending':>8}  created"
+    click.echo(header)
+    for c in items:
+        click.echo(
+            f"{c['id']:>5}  {c['name'][:28]:<28} {c['status']:<9} {c['audience_size']:>9} "
+            f"{c['sent']:>8} {c['failed']:>7} {c['pending']:>8}  {c['created_at']}"
+        )
+    if not items:
+        click.echo("(no campaigns yet)")

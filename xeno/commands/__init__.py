@@ -1,1 +1,0 @@
-"""Click commands behind `xeno`; each module is one family of commands."""

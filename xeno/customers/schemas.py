@@ -1,0 +1,46 @@
+"""Answers and query strings of the customers API, as pydantic models."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, field_validator
+
+from xeno.platform.http import PageQuery
+
+
+class CustomerOut(BaseModel):
+    """A customer in a sample or a list; `id` is the external id."""
+
+    id: str
+    name: str
+    email: str | None
+    phone: str | None
+    city: str | None
+    spend: float
+    visits: int
+    avg_order: float
+    last_visit: str | None
+    signup: str
+
+
+class CustomerQuery(PageQuery):
+    """Search (text anywhere in name, email or city, or an exact id), sort and paging."""
+
+    q: str = ""
+    sort: Literal["spend", "visits", "last_visit", "name"] = "spend"
+    order: Literal["asc", "desc"] = "desc"
+
+    @field_validator("sort", "order", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class CustomerPage(BaseModel):
+    """One page of customers."""
+
+    items: list[CustomerOut]
+    page: int
+    per_page: int
+    total: int

@@ -1,0 +1,1 @@
+"""The database: tables, bulk writes, migrations."""

@@ -1,0 +1,1 @@
+"""The embedded demo: `xeno demo`, its sample data, and `xeno generate`."""

@@ -1,1 +1,0 @@
-"""Background work: stream consumers and jobs, run by `xeno worker` (in-process when embedded)."""

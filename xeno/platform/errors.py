@@ -1,0 +1,150 @@
+"""Domain errors and the one place that turns any error into SPEC's JSON (or a page)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class XenoError(Exception):
+    """An error a client can act on; `code` and `status` become the JSON error."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def to_dict(self) -> dict[str, Any]:
+        """SPEC's error body."""
+        return {"error": self.code, "message": self.message, **self.extra}
+
+
+class InvalidJSON(XenoError):
+    code = "invalid_json"
+
+
+class Unauthorized(XenoError):
+    status, code = 401, "unauthorized"
+
+
+class NotFound(XenoError):
+    status, code = 404, "not_found"
+
+
+class TooLarge(XenoError):
+    status, code = 413, "too_large"
+
+
+class UnsupportedMediaType(XenoError):
+    status, code = 415, "unsupported_media_type"
+
+
+class ValidationFailed(XenoError):
+    status, code = 422, "validation_failed"
+
+    def __init__(self, errors: list[dict[str, Any]], message: str | None = None) -> None:
+        super().__init__(message or f"{len(errors)} problem(s) in the request", errors=errors)
+        self.errors = errors
+
+
+class InvalidTemplate(XenoError):
+    status, code = 422, "invalid_template"
+
+
+class BrokerUnavailable(XenoError):
+    status, code = 503, "broker_unavailable"
+
+
+class DatabaseUnavailable(XenoError):
+    status, code = 503, "database_unavailable"
+
+
+def wants_json() -> bool:
+    """API calls and machine endpoints always get JSON, pages get HTML."""
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(status: int, body: dict[str, Any]) -> Response:
+    """Render an error as JSON on the API and as a small page elsewhere."""
+    if wants_json():
+        response = jsonify(body)
+    else:
+        html = render_template("error.html", status=status, error=body)
+        response = Response(html, mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors, HTTP errors and outages to SPEC's error shape."""
+    from xeno.dsl import RuleError
+    from xeno.extensions import db
+
+    @app.errorhandler(XenoError)
+    def handle_xeno_error(error: XenoError) -> Response:
+        return error_response(error.status, error.to_dict())
+
+    @app.errorhandler(RuleError)
+    def handle_rule_error(error: RuleError) -> Response:
+        return error_response(400, error.to_dict())
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        code = HTTP_CODES.get(status, "error")
+        if status == 400 and "CSRF" in (error.description or ""):
+            code = "csrf_failed"
+        return error_response(status, {"error": code, "message": error.description})
+
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    @app.errorhandler(redis.exceptions.TimeoutError)
+    def handle_broker_down(error: Exception) -> Response:
+        log.warning("broker unavailable: %s", error)
+        return error_response(503, BrokerUnavailable("the message broker is unavailable").to_dict())
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(error: DBAPIError) -> Response:
+        db.session.rollback()
+        if error.connection_invalidated or _is_outage(error):
+            log.warning("database unavailable: %s", error)
+            return error_response(503, DatabaseUnavailable("the database is unavailable").to_dict())
+        log.exception("database error")
+        return error_response(
+            500, {"error": "internal_error", "message": "unexpected database error"}
+        )
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        db.session.rollback()
+        log.exception("unhandled error")
+        return error_response(500, {"error": "internal_error", "message": "unexpected error"})
+
+
+def _is_outage(error: DBAPIError) -> bool:
+    """Connection-level failures (refused, gone away, lost) are outages, not bugs."""
+    text = str(error.orig).lower()
+    return any(s in text for s in ("can't connect", "gone away", "lost connection", "refused"))

@@ -1,0 +1,112 @@
+"""Reading requests the same strict way on every endpoint: JSON bodies, query strings, paging."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from flask import Response, current_app, jsonify, request
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from werkzeug.exceptions import NotFound
+
+from xeno.platform import streams
+from xeno.platform.errors import InvalidJSON, TooLarge, UnsupportedMediaType, ValidationFailed
+from xeno.platform.records import MAX_RECORDS, Record, error_entry, validate_many
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+BIGINT_MAX = 2**63 - 1
+
+
+class PageQuery(BaseModel):
+    """Paging of a list: page from 1, 50 per page by default; more than 500 is read as 500."""
+
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(50, ge=1, le=1_000_000)
+
+    @field_validator("per_page")
+    @classmethod
+    def _at_most_500(cls, value: int) -> int:
+        return min(value, 500)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: the one shape every list answers (SPEC "Lists")."""
+
+    items: Sequence[T]
+    page: int
+    per_page: int
+    total: int
+    total_exact: bool = True  # a capped count (customer search) says so
+
+    @property
+    def pages(self) -> int:
+        """How many pages the total fills (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self, item: Callable[[T], Any] | None = None) -> dict[str, Any]:
+        """SPEC's list shape, each item passed through `item` when given."""
+        items = [item(i) for i in self.items] if item else list(self.items)
+        return {"items": items, "page": self.page, "per_page": self.per_page, "total": self.total}
+
+
+def ids_fit_bigint(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A path id larger than any BIGINT names nothing: 404 before it reaches the database."""
+    if any(isinstance(v, int) and v > BIGINT_MAX for v in (values or {}).values()):
+        raise NotFound("no such id")
+
+
+def read_json() -> Any:
+    """The parsed body: 415 unless JSON, 413 over 1 MiB, 400 if it does not parse."""
+    if not request.is_json:
+        raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"the body is over {limit // 1024} KiB")
+    raw = request.get_data(cache=True)  # werkzeug stops a chunked body past the limit
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidJSON(f"the body is not valid JSON: {exc}") from None
+
+
+def read_records() -> list[Any]:
+    """One object or an array of up to 1000, always returned as a list."""
+    body = read_json()
+    records = body if isinstance(body, list) else [body]
+    if len(records) > MAX_RECORDS:
+        raise TooLarge(f"at most {MAX_RECORDS} records per request; this one has {len(records)}")
+    return records
+
+
+def validated(model: type[M], data: Any) -> M:
+    """`data` as `model`, or a 422 listing every problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed([error_entry(e) for e in exc.errors(include_url=False)]) from None
+
+
+def read_body(model: type[M]) -> M:
+    """The JSON body validated against `model`."""
+    return validated(model, read_json())
+
+
+def read_query(model: type[M]) -> M:
+    """The query string validated against `model` (text where a number belongs is a 422)."""
+    return validated(model, {k: v for k, v in request.args.items() if v.strip() != ""})
+
+
+def accept(model: type[Record], stream: str) -> tuple[Response, int]:
+    """The one write path's front door: validate every record, publish them, answer 202."""
+    records = read_records()
+    if not records:
+        raise ValidationFailed([], message="the request holds no records")
+    messages, errors = validate_many(model, records)
+    if errors:
+        raise ValidationFailed(errors)
+    batch_id = streams.publish(stream, messages)
+    return jsonify(batch_id=batch_id, accepted=len(messages)), 202

@@ -1,0 +1,131 @@
+"""Segments API: preview an audience, save and manage segments, explain a rule."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from xeno.auth.guard import api_auth_required, current_actor
+from xeno.dsl import registry
+from xeno.platform.http import PageQuery, read_body, read_query
+from xeno.platform.openapi import documented
+from xeno.segments import service as segments
+from xeno.segments.explain import explain
+from xeno.segments.schemas import (
+    ExplainIn,
+    ExplainOut,
+    FieldsOut,
+    PreviewOut,
+    RuleIn,
+    SegmentIn,
+    SegmentOut,
+    SegmentPageOut,
+    SegmentUpdate,
+)
+
+bp = Blueprint("api_segments", __name__, url_prefix="/api/v1")
+TAGS = ("segments",)
+READ_ERRORS = (401, 422, 503)
+RULE_ERRORS = (400, 401, 413, 415, 422, 503)
+
+
+@bp.post("/segments/preview")
+@documented(
+    "Count a rule's audience and show a sample",
+    body=RuleIn,
+    responses={200: PreviewOut},
+    errors=RULE_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def preview_segment():
+    """Count the audience of a rule and show a sample, without saving anything."""
+    body = read_body(RuleIn)
+    return jsonify(segments.preview(body.rule).to_dict())
+
+
+@bp.post("/segments/explain")
+@documented(
+    "Per-node counts, resolved dates and one customer's trace",
+    body=ExplainIn,
+    responses={200: ExplainOut},
+    errors=RULE_ERRORS + (404,),
+    tags=TAGS,
+)
+@api_auth_required
+def explain_segment():
+    """Per-node counts and resolved dates of a rule; with customer_id, that customer's trace."""
+    body = read_body(ExplainIn)
+    return jsonify(explain(body.rule, body.customer_id))
+
+
+@bp.get("/segments/fields")
+@documented("The fields a rule can use", responses={200: FieldsOut}, errors=(401, 503), tags=TAGS)
+@api_auth_required
+def list_fields():
+    """Every field a rule can use, with its type, operators and help."""
+    return jsonify({"fields": [f.describe() for f in registry.all()]})
+
+
+@bp.get("/segments")
+@documented(
+    "Saved segments, most recent first",
+    query=PageQuery,
+    responses={200: SegmentPageOut},
+    errors=READ_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def list_segments():
+    """Saved segments, most recent first, paged."""
+    args = read_query(PageQuery)
+    page = segments.list_segments(args.page, args.per_page)
+    return jsonify(page.to_dict())
+
+
+@bp.post("/segments")
+@documented(
+    "Save a segment with its size",
+    body=SegmentIn,
+    responses={201: SegmentOut},
+    errors=RULE_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def create_segment():
+    """Save a rule under a name with its audience size."""
+    body = read_body(SegmentIn)
+    segment = segments.create_segment(body.name, body.rule, current_actor())
+    return jsonify(segments.segment_json(segment)), 201
+
+
+@bp.get("/segments/<int:segment_id>")
+@documented("One saved segment", responses={200: SegmentOut}, errors=(401, 404, 503), tags=TAGS)
+@api_auth_required
+def get_segment(segment_id: int):
+    """One saved segment."""
+    return jsonify(segments.segment_json(segments.get_segment(segment_id)))
+
+
+@bp.put("/segments/<int:segment_id>")
+@documented(
+    "Rename a segment or change its rule (counted again)",
+    body=SegmentUpdate,
+    responses={200: SegmentOut},
+    errors=RULE_ERRORS + (404,),
+    tags=TAGS,
+)
+@api_auth_required
+def update_segment(segment_id: int):
+    """Rename a segment or change its rule; its size is counted again."""
+    body = read_body(SegmentUpdate)
+    segment = segments.update_segment(segment_id, body.name, body.rule)
+    return jsonify(segments.segment_json(segment))
+
+
+@bp.delete("/segments/<int:segment_id>")
+@documented("Delete a segment", responses={204: None}, errors=(401, 404, 503), tags=TAGS)
+@api_auth_required
+def delete_segment(segment_id: int):
+    """Delete a saved segment."""
+    segments.delete_segment(segment_id)
+    return Response(status=204)
