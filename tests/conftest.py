@@ -8,34 +8,19 @@ created for the session and the Redis db is flushed around each test.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 from flask import Flask
-from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from flask.testing import FlaskClient
+from sqlalchemy import text
 
-from cli import main
+from tests.helpers import REAL, ApiActions, XenoCliRunner, scratch_database, test_config
 from xeno import create_app
 from xeno.db import migrate
 from xeno.db.models import User
 from xeno.extensions import db as _db
-
-from .actions import ApiActions
-
-SERVER_DB = os.environ.get("XENO_TEST_DATABASE_URL")
-SERVER_REDIS = os.environ.get("XENO_TEST_REDIS_URL")
-REAL = bool(SERVER_DB and SERVER_REDIS)
-
-real_servers = pytest.mark.skipif(
-    not REAL, reason="needs XENO_TEST_DATABASE_URL and XENO_TEST_REDIS_URL"
-)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -46,24 +31,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if skipped:
             reporter.write_line(f"{len(skipped)} test(s) skipped on the real-server run", red=True)
             session.exitstatus = 1
-
-
-@contextmanager
-def scratch_database(prefix: str, sqlite_path: Path) -> Iterator[str]:
-    """A database of its own on the server the suite runs against, dropped afterwards."""
-    if not REAL:
-        yield f"sqlite:///{sqlite_path}"
-        return
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    server = create_engine(make_url(SERVER_DB).set(database=None))
-    with server.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield make_url(SERVER_DB).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        server.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -80,23 +47,6 @@ def _schema(database_url: str) -> str:
         migrate.upgrade()  # the migrations, not create_all: tests run on what production runs
         _db.engine.dispose()
     return database_url
-
-
-def test_config(database_url: str, **overrides: object) -> dict[str, object]:
-    """The configuration every test app starts from."""
-    return {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": SERVER_REDIS if REAL else None,
-        "SECRET_KEY": "test-secret-key",
-        "RECEIPT_SECRET": "test-receipt-secret",
-        "SESSION_COOKIE_SECURE": False,
-        "STREAM_RECLAIM_IDLE_MS": 60_000,
-        **overrides,
-    }
-
-
-test_config.__test__ = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -131,13 +81,6 @@ def _clean_tables() -> None:
 def client(app: Flask) -> FlaskClient:
     """A test client for HTTP calls."""
     return app.test_client()
-
-
-class XenoCliRunner(FlaskCliRunner):
-    """Invokes the `xeno` command group (not `app.cli`) against the test app."""
-
-    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:
-        return super().invoke(cli or main, args, **kwargs)
 
 
 @pytest.fixture

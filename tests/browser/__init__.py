@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+SEED_RULES = ("spend > 10000 AND visits <= 3", "inactive_days > 90", "last_visit < 3 months ago")
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -9,11 +9,10 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.browser import BROWSER_MARKS, launch
+from tests.helpers import test_config
 from xeno import create_app
 from xeno.extensions import db
-
-from ..conftest import test_config
-from . import BROWSER_MARKS, launch
 
 pytestmark = BROWSER_MARKS
 

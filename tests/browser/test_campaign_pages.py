@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from . import BROWSER_MARKS
-from .test_builder import browser, page, shop  # noqa: F401  (fixtures)
+from tests.browser import BROWSER_MARKS
 
 pytestmark = BROWSER_MARKS
 

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "tour.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "tour.py"
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from .factories import customer, order
+from tests.helpers import customer, order
 
 FUZZ_EXAMPLES = 25
 CHECKS = [

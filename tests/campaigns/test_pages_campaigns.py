@@ -8,11 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 
+from tests.helpers import customer, order, post_form, saved_segment
 from xeno.db.models import Campaign, CommunicationLog
 from xeno.extensions import db
-
-from .factories import customer, order
-from .test_pages_segments import post_form, saved_segment
 
 MESSAGE = "Hi {{ first_name }} from {{ city | default('your city') }}"
 

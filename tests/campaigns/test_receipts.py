@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xeno.platform import streams as xstreams
-
-from .live import (
+from tests.helpers import (
     assert_counters_match_log,
     counters,
     load_customers,
@@ -14,6 +12,7 @@ from .live import (
     log_ids,
     signed_post,
 )
+from xeno.platform import streams as xstreams
 
 
 @pytest.fixture(autouse=True)

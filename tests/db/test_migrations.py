@@ -9,11 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from tests.helpers import XenoCliRunner, scratch_database, test_config
 from xeno import create_app
 from xeno.db import migrate
 from xeno.extensions import db
-
-from .conftest import XenoCliRunner, scratch_database, test_config
 
 
 @pytest.fixture

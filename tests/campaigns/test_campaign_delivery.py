@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import requests
 
-from xeno import create_app
-from xeno.extensions import db
-from xeno.platform import broker as xbroker
-
-from .conftest import REAL, real_servers, test_config
-from .live import (
+from tests.helpers import (
+    REAL,
     assert_counters_match_log,
     counters,
     live_server,
     load_customers,
     log_counts,
+    real_servers,
+    test_config,
     wait_until,
     worker_process,
 )
+from xeno import create_app
+from xeno.extensions import db
+from xeno.platform import broker as xbroker
 
 
 def _create(url: str, api, body: dict) -> dict:

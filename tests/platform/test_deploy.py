@@ -19,7 +19,7 @@ import yaml
 
 from xeno.platform import config, logs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # SPEC.md "Configuration" (SPEC is not in this repository, so its list is written out here
 # and cross-checked against README's configuration table below).

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests import factories
+from tests import helpers as factories
 from xeno.dsl import Field, registry
 
 

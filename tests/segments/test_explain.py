@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from tests import factories
+from tests import helpers as factories
 from xeno.demo import generate
 from xeno.dsl import parse
 from xeno.extensions import db

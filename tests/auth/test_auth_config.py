@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import test_config
 from xeno import create_app
 from xeno.auth.rules import check_claims, is_allowed
 from xeno.platform import config
-
-from .conftest import test_config
 
 PRODUCTION = {
     "XENO_SECRET_KEY": "s" * 32,

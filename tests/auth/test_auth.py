@@ -14,12 +14,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from tests.auth.oidc_provider import CLIENT_ID, CLIENT_SECRET, TAMPERINGS, FakeProvider
+from tests.helpers import test_config
 from xeno import create_app
 from xeno.db.models import User
 from xeno.extensions import db
-
-from .conftest import test_config
-from .oidc_provider import CLIENT_ID, CLIENT_SECRET, TAMPERINGS, FakeProvider
 
 
 @pytest.fixture(scope="session")

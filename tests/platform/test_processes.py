@@ -14,13 +14,11 @@ import time
 import requests
 from sqlalchemy import func, select
 
+from tests.helpers import SERVER_REDIS, customer, real_servers
 from xeno.db.models import Customer
 from xeno.extensions import db
 from xeno.platform import streams as xstreams
 from xeno.platform.streams import drain_stream, ensure_group
-
-from .conftest import SERVER_REDIS, real_servers
-from .factories import customer
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-POSTMAN = Path(__file__).resolve().parent.parent / "postman"
+POSTMAN = Path(__file__).resolve().parents[2] / "postman"
 COLLECTION = POSTMAN / "xeno.postman_collection.json"
 ENVIRONMENT = POSTMAN / "xeno.postman_environment.json"
 SCHEMA_V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"

@@ -7,14 +7,11 @@ import json
 import re
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 
+from tests.helpers import csrf, customer, order, post_form, saved_segment
 from xeno.db.models import Segment
 from xeno.dsl import parse, to_json
 from xeno.extensions import db
-
-from .factories import customer, order
 
 RULE = "spend > 10000 AND visits <= 3"
 
@@ -32,29 +29,9 @@ def shop(api) -> None:
     assert api.post_orders(orders).status_code == 202
 
 
-def csrf(client: FlaskClient) -> str:
-    """The CSRF token a page carries in its meta tag."""
-    page = client.get("/segments").get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-
-
-def post_form(client: FlaskClient, path: str, **fields: str):
-    """Submit a page form the way a browser without JavaScript does."""
-    return client.post(path, data={"csrf_token": csrf(client), **fields})
-
-
 def audience(page: str) -> str:
     """The audience size the builder shows."""
     return re.search(r'<output id="audience-count"[^>]*>([^<]*)</output>', page).group(1)
-
-
-def saved_segment(app: Flask, name: str = "Big", rule: str = RULE) -> int:
-    """A stored segment's id."""
-    with app.app_context():
-        segment = Segment(name=name, rule=rule, size=1, created_by="x@y")
-        db.session.add(segment)
-        db.session.commit()
-        return segment.id
 
 
 @pytest.mark.parametrize("path", ["/segments", "/segments/new", "/segments/1/edit"])

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.helpers import assert_counters_match_log, counters, customer, log_counts, order
 from xeno.db.models import CommunicationLog, Segment
 from xeno.extensions import db
-
-from .factories import customer, order
-from .live import assert_counters_match_log, counters, log_counts
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers import customer, order, real_servers
 from xeno.db.models import Customer, Order
 from xeno.extensions import db
 from xeno.platform import streams as xstreams
-
-from .conftest import real_servers
-from .factories import customer, order
 
 
 def stored_customers(app) -> dict[str, Customer]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import event
 
-from tests import factories
+from tests import helpers as factories
 from xeno.dsl import Field, registry
 from xeno.extensions import db
 from xeno.segments import service as segments

@@ -6,9 +6,8 @@ import json
 
 import pytest
 
+from tests.helpers import signed_post
 from xeno.platform.signing import sign, verify
-
-from .live import signed_post
 
 
 def test_sign_and_verify():

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from .conftest import REAL
-from .live import assert_counters_match_log, live_server, load_customers, worker_process
+from tests.helpers import (
+    REAL,
+    assert_counters_match_log,
+    live_server,
+    load_customers,
+    worker_process,
+)
 
 
 def test_send_delivers_with_a_progress_bar_and_list_shows_it(app, api, runner):
