@@ -1,6 +1,6 @@
 // The segment builder: nested AND/OR groups drawn from GET /api/v1/segments/fields, kept in
 // step with the "Rule" text box. The browser never evaluates a rule: the builder's model is
-// turned into the API's JSON rule tree, the server renders it as text (POST /segments/render),
+// turned into the API's JSON rule tree, the server renders it as text (POST /api/v1/segments/render),
 // counts it (POST /api/v1/segments/preview) and explains it (POST /api/v1/segments/explain);
 // text typed in the box comes back from preview as a tree that redraws the builder.
 (function () {
@@ -379,7 +379,7 @@
       return pending;
     }
     setStatus("Counting…");
-    pending = api("/segments/render", { method: "POST", body: { tree: tree } })
+    pending = api("segments/render", { method: "POST", body: { tree: tree } })
       .then(function (answer) {
         if (mine !== seq) return;
         ruleBox.value = answer.rule;
