@@ -53,6 +53,8 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "PUBLIC_URL": (env.get("XENO_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "SESSION_COOKIE_SECURE": _flag(env.get("XENO_COOKIE_SECURE"), not demo),
         "LOG_FORMAT": (env.get("XENO_LOG_FORMAT") or ("text" if demo else "json")).lower(),
+        # How long a consumer's unacknowledged entries wait before another takes them over.
+        "STREAM_RECLAIM_IDLE_MS": int(env.get("XENO_STREAM_RECLAIM_IDLE_MS") or 60_000),
     }
 
 
