@@ -30,6 +30,14 @@ MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
+def exact_id() -> String:
+    """An external id, compared byte for byte: `C1` is not `c1`, `José` is not `Jose`.
+
+    SQLite's default collation is already binary; MySQL needs it said.
+    """
+    return String(64).with_variant(String(64, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
 def ci_string(length: int) -> String:
     """Text that compares case-insensitively on both backends (segment rules rely on it)."""
     return String(length).with_variant(String(length, collation="NOCASE"), "sqlite")
@@ -53,7 +61,7 @@ class Customer(db.Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    external_id: Mapped[str] = mapped_column(exact_id(), unique=True)
     name: Mapped[str] = mapped_column(ci_string(200))
     email: Mapped[str | None] = mapped_column(ci_string(255))
     phone: Mapped[str | None] = mapped_column(ci_string(32))
@@ -67,6 +75,8 @@ class Customer(db.Model):
     )
     visits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the record stored here was accepted (its stream entry): an older one never wins.
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Order(db.Model):
@@ -79,12 +89,28 @@ class Order(db.Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    external_id: Mapped[str] = mapped_column(String(64), unique=True)
-    customer_external_id: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(exact_id(), unique=True)
+    customer_external_id: Mapped[str] = mapped_column(exact_id())
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     ordered_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class Batch(db.Model):
+    """A published batch's outcome, written with its records so the two always agree."""
+
+    __tablename__ = "batches"
+    __table_args__ = (Index("ix_batches_created", "created_at"), MYSQL_TABLE)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    received: Mapped[int] = mapped_column(Integer)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class User(UserMixin, db.Model):

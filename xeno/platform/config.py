@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dotenv import load_dotenv
+from pymysql.constants import CLIENT
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +53,8 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "PUBLIC_URL": (env.get("XENO_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "SESSION_COOKIE_SECURE": _flag(env.get("XENO_COOKIE_SECURE"), not demo),
         "LOG_FORMAT": (env.get("XENO_LOG_FORMAT") or ("text" if demo else "json")).lower(),
+        # How long a consumer's unacknowledged entries wait before another takes them over.
+        "STREAM_RECLAIM_IDLE_MS": int(env.get("XENO_STREAM_RECLAIM_IDLE_MS") or 60_000),
     }
 
 
@@ -85,12 +88,22 @@ def finalise(config: dict[str, Any]) -> None:
 
 
 def engine_options(url: str) -> dict[str, Any]:
-    """Pool settings that suit each backend; SQLite waits for its single writer."""
+    """Pool settings that suit each backend; SQLite waits for its single writer.
+
+    MySQL connections announce LOAD DATA LOCAL (the server allows it only then) without
+    PyMySQL's `local_infile`, which would send any client file a server asks for: the bulk
+    loader switches it on for its own file only (`xeno.db.bulk`).
+    """
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
     return {
         "pool_pre_ping": True,
         "pool_recycle": 3600,
         "isolation_level": "READ COMMITTED",
-        "connect_args": {"charset": "utf8mb4", "connect_timeout": 5, "local_infile": True},
+        "connect_args": {
+            "charset": "utf8mb4",
+            "connect_timeout": 5,
+            # FOUND_ROWS is what SQLAlchemy sets itself; a client_flag here replaces it.
+            "client_flag": CLIENT.LOCAL_FILES | CLIENT.FOUND_ROWS,
+        },
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import click
 from flask import Flask, current_app
@@ -11,7 +12,7 @@ from flask.cli import with_appcontext
 from rq import SimpleWorker
 
 from xeno.extensions import db
-from xeno.platform import broker, streams
+from xeno.platform import batches, broker, streams
 
 log = logging.getLogger(__name__)
 QUEUES = ("streams", "default")
@@ -31,13 +32,24 @@ class AppWorker(SimpleWorker):
                 db.session.remove()
 
 
+PURGE_EVERY = 3600.0
+_purged_at = 0.0
+
+
 def sweep(app: Flask) -> None:
-    """Queue a drain for any stream with entries left: a missed or dead drain heals here."""
+    """Queue a drain for any stream with entries left: a missed or dead drain heals here.
+
+    Now and then it also forgets batch outcomes older than the seven days SPEC keeps them.
+    """
+    global _purged_at
     with app.app_context():
         conn = broker.connection()
         for stream in streams.registered():
             if streams.backlog(conn, stream):
                 streams.request_drain(stream)
+        if time.monotonic() - _purged_at > PURGE_EVERY:
+            _purged_at = time.monotonic()
+            batches.purge()
 
 
 def _sweep_forever(app: Flask, stop: threading.Event, every: float) -> None:
