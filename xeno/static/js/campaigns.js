@@ -210,6 +210,7 @@
           tr.appendChild(el("td", "message-cell", row.message));
           var st = el("td");
           st.appendChild(el("span", "badge badge-log-" + row.status.toLowerCase(), row.status));
+          if (row.reason) st.appendChild(el("span", "cell-sub log-reason", row.reason));
           tr.appendChild(st);
           tr.appendChild(el("td", "nowrap", shortDate(row.updated_at)));
           body.appendChild(tr);
