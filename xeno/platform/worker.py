@@ -137,14 +137,15 @@ def run_worker(
     delay = 1.0
     try:
         while not stopping.is_set():
-            worker = _new_worker(app, queues)
+            worker = None
             started = time.monotonic()
             try:
+                worker = _new_worker(app, queues)  # RQ names its connection: needs the broker
                 with app.app_context():  # RQ's failure callbacks (give-up) may use the database
                     worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("worker lost the broker: %s", exc)
-            if burst or worker.stop_requested:
+            if burst or (worker is not None and worker.stop_requested):
                 return
             if time.monotonic() - started > 60:
                 delay = 1.0
