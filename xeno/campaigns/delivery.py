@@ -110,7 +110,7 @@ def sweep_overdue(timeout: float | None = None) -> dict[str, int]:
     timeout = float(timeout or current_app.config["RECEIPT_TIMEOUT"])
     # Apply the receipts already accepted first, so a message whose receipt arrived is not
     # handed again while the receipts stream has a backlog (bounded: receipts keep coming).
-    streams.drain_stream("receipts", max_reads=5)
+    streams.drain_stream("receipts", max_reads=2)
     cutoff = utcnow() - timedelta(seconds=timeout)
     overdue = (log_t.c.status == "PENDING", log_t.c.handed_at < cutoff)
     failed = 0

@@ -59,11 +59,21 @@ def run_once(app: Flask, chore: Chore) -> bool:
             # The round key expires just before this process's next tick looks again.
             if not conn.set(key + ":round", token, nx=True, px=max(1, int(every * 900))):
                 return False
-            if not conn.set(key + ":running", token, nx=True, ex=max(10, int(3 * every))):
+            # Held while the round runs, renewed meanwhile: a long round never overlaps the
+            # next, and a process that dies mid-round frees the chore within `hold` seconds.
+            hold = max(5, round(2 * every))
+            if not conn.set(key + ":running", token, nx=True, ex=hold):
                 return False
+            done = threading.Event()
+            renew = threading.Thread(
+                target=_hold, args=(conn, key + ":running", token, hold, done), daemon=True
+            )
+            renew.start()
             try:
                 chore.func()
             finally:
+                done.set()
+                renew.join()
                 if conn.get(key + ":running") == token.encode():
                     conn.delete(key + ":running")
             return True
@@ -72,6 +82,15 @@ def run_once(app: Flask, chore: Chore) -> bool:
             return False
         finally:
             db.session.remove()
+
+
+def _hold(conn: Any, key: str, token: str, hold: int, done: threading.Event) -> None:
+    while not done.wait(hold / 3):
+        try:
+            if conn.get(key) != token.encode() or not conn.expire(key, hold):
+                return
+        except Exception:  # the broker is away: the key lapses and another process may run
+            log.warning("chore lock %s: renewal failed", key, exc_info=True)
 
 
 def run_forever(
