@@ -168,7 +168,8 @@ def test_detail_and_log(app, api, people):
     log = api.get(f"/campaigns/{cid}/log?per_page=2").json
     assert log["total"] == 3 and len(log["items"]) == 2
     first = log["items"][0]
-    assert set(first) == {"id", "customer_id", "name", "message", "status", "updated_at"}
+    assert set(first) == {"id", "customer_id", "name", "message", "status", "reason",
+                          "updated_at"}
     everyone = api.get(f"/campaigns/{cid}/log").json["items"]
     assert sorted((i["customer_id"], i["message"], i["status"]) for i in everyone) == [
         ("C1", "Hi Asha Rao", "PENDING"), ("C2", "Hi Vikram Singh", "PENDING"),

@@ -52,6 +52,8 @@ class ReceiptIn(Record):
 
     log_id: Annotated[StrictInt, Field(gt=0, le=BIGINT_MAX)]
     status: Literal["SENT", "FAILED"]
+    # Why it FAILED, in the vendor's words (kept only on FAILED rows).
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
 
 
 class CampaignCreated(BaseModel):
@@ -123,6 +125,9 @@ class LogItem(BaseModel):
     name: str
     message: str
     status: LogStatus
+    reason: str | None = Field(
+        description="why it FAILED: the vendor's reason, or no_receipt; null otherwise"
+    )
     updated_at: str
 
 

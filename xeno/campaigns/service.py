@@ -195,7 +195,7 @@ def log_page(
     ))
     rows = db.session.execute(
         select(log_t.c.id, customers_t.c.external_id, customers_t.c.name, log_t.c.message,
-               log_t.c.status, log_t.c.updated_at)
+               log_t.c.status, log_t.c.reason, log_t.c.updated_at)
         .join(customers_t, customers_t.c.id == log_t.c.customer_id, isouter=True)
         .where(log_t.c.id.in_(ids)).order_by(log_t.c.id)
     ).all() if ids else []
@@ -205,5 +205,6 @@ def log_page(
         total = {"PENDING": campaign.pending, "SENT": campaign.sent,
                  "FAILED": campaign.failed}.get(status, 0)
     items = [{"id": r.id, "customer_id": r.external_id, "name": r.name, "message": r.message,
-              "status": r.status, "updated_at": iso(r.updated_at)} for r in rows]
+              "status": r.status, "reason": r.reason, "updated_at": iso(r.updated_at)}
+             for r in rows]
     return {"items": items, "page": page, "per_page": per_page, "total": total}

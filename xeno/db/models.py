@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -185,6 +186,7 @@ class CommunicationLog(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "customer_id", name="uq_log_campaign_customer"),
         Index("ix_log_campaign_status", "campaign_id", "status", "id"),
+        Index("ix_log_status_handed", "status", "handed_at"),
         MYSQL_TABLE,
     )
 
@@ -195,3 +197,8 @@ class CommunicationLog(db.Model):
     status: Mapped[str] = mapped_column(String(8), default="PENDING")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Why it FAILED: the vendor's words, or `no_receipt` after the last hand-over went unanswered.
+    reason: Mapped[str | None] = mapped_column(String(200))
+    # When it was last handed to the vendor, and how often: the receipt sweeper's inputs.
+    handed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

@@ -23,6 +23,7 @@ def demo(host: str, port: int, customer_count: int, order_count: int, fresh: boo
     """Embedded mode: SQLite + in-process queue, sample data, demo sign-in, serves on :5000."""
     from xeno import create_app
     from xeno.demo.service import load_sample_data
+    from xeno.platform import periodic
 
     os.environ["XENO_DEV_LOGIN"] = "1"
     os.environ.pop("XENO_REDIS_URL", None)
@@ -33,6 +34,8 @@ def demo(host: str, port: int, customer_count: int, order_count: int, fresh: boo
     with app.app_context():
         load_sample_data(customer_count, order_count, fresh=fresh, echo=click.echo)
     click.echo(f"Xeno Mini CRM demo on {app.config['PUBLIC_URL']} (sign in as the demo user)")
+    # No worker in embedded mode: this process runs the chores (the receipt sweeper) itself.
+    periodic.start(app)
     # Flask's app.run() refuses to block inside its own CLI; werkzeug's server is the same one.
     run_simple(host, port, app, threaded=True)
 

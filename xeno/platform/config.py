@@ -25,6 +25,19 @@ def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip().lower() for part in (value or "").split(",") if part.strip())
 
 
+def _seconds(env: Mapping[str, str], variable: str, default: float) -> float:
+    value = env.get(variable)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ConfigError(f"{variable} must be a positive number of seconds, not {value!r}")
+    return seconds
+
+
 def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read SPEC's variables (and a `.env` in the working folder) into Flask config keys."""
     if env is None:
@@ -51,6 +64,12 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "RECEIPT_SECRET": env.get("XENO_RECEIPT_SECRET") or None,
         "VENDOR_FAILURE_RATE": float(env.get("XENO_VENDOR_FAILURE_RATE") or 0.10),
         "PUBLIC_URL": (env.get("XENO_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        # The vendor's send endpoint; unset = this app's own dummy vendor at PUBLIC_URL.
+        "VENDOR_URL": env.get("XENO_VENDOR_URL") or None,
+        "RECEIPT_TIMEOUT": _seconds(env, "XENO_RECEIPT_TIMEOUT", 300.0),
+        # A running job renews its claim this often; a dead worker's job is retried after
+        # three missed beats (plus one sweep), well within SPEC's two minutes.
+        "JOB_HEARTBEAT_SECONDS": _seconds(env, "XENO_JOB_HEARTBEAT_SECONDS", 10.0),
         "SESSION_COOKIE_SECURE": _flag(env.get("XENO_COOKIE_SECURE"), not demo),
         "LOG_FORMAT": (env.get("XENO_LOG_FORMAT") or ("text" if demo else "json")).lower(),
         # How long a consumer's unacknowledged entries wait before another takes them over.

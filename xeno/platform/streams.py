@@ -19,6 +19,7 @@ This module knows no domain: each domain registers its stream's store in its `in
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -89,8 +90,8 @@ def ensure_group(conn: redis.Redis, key: str) -> None:
             raise
 
 
-def drain_stream(name: str, consumer: str | None = None) -> int:
-    """Apply a stream's entries until it is empty; return how many records were handled."""
+def drain_stream(name: str, consumer: str | None = None, max_reads: int | None = None) -> int:
+    """Apply a stream's entries until it is empty (or `max_reads` reads); return the count."""
     conn = connection()
     key = stream_key(name)
     # Clear the flag first: a publish from now on queues a new drain, so none is stranded.
@@ -102,7 +103,7 @@ def drain_stream(name: str, consumer: str | None = None) -> int:
     # In-process (fakeredis, synchronous jobs) nothing else can publish while we read.
     first_wait, gather_ms = (None, 0) if embedded() else (FIRST_WAIT_MS, gather_window_ms(name))
     count, handled = 8, 0
-    while True:
+    for _ in range(max_reads) if max_reads is not None else itertools.count():
         reclaimed = reclaim(conn, key, consumer, idle_ms)
         if reclaimed:
             handled += apply_reclaimed(conn, name, reclaimed, store)
@@ -114,6 +115,7 @@ def drain_stream(name: str, consumer: str | None = None) -> int:
         handled += rows
         # Aim at ~5000 rows a statement whether entries hold one record or a thousand.
         count = max(1, min(MAX_ENTRIES, TARGET_ROWS * len(entries) // max(rows, 1)))
+    return handled
 
 
 def gather_window_ms(name: str) -> int:

@@ -73,7 +73,10 @@ function refreshLog(logTable) {
         el("td", {}, [el("span", { class: "cell-main", text: row.name || "—" }),
           el("span", { class: "cell-sub", text: row.customer_id || "—" })]),
         el("td", { class: "message-cell", text: row.message }),
-        el("td", {}, [el("span", { class: "badge badge-log-" + row.status.toLowerCase(), text: row.status })]),
+        el("td", {}, [
+          el("span", { class: "badge badge-log-" + row.status.toLowerCase(), text: row.status }),
+          row.reason ? el("span", { class: "cell-sub log-reason", text: row.reason }) : null,
+        ]),
         el("td", { class: "nowrap", text: shortDate(row.updated_at) })
       ]));
     });
