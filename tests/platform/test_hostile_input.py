@@ -230,3 +230,11 @@ def test_next_without_control_characters_is_still_followed(signed_in):
     response = signed_in.get("/login?next=/segments%3Fpage%3D2")
     assert response.status_code == 302
     assert response.location == "/segments?page=2"
+
+
+@pytest.mark.parametrize("path", ["/customers", "/segments", "/campaigns"])
+@pytest.mark.parametrize("page", ["99999999999999999999999", "-5", "x", "1e9"])
+def test_page_numbers_of_any_size_show_a_page(signed_in, path, page):
+    response = signed_in.get(f"{path}?page={page}&per_page={page}")
+    assert response.status_code == 200
+    assert "text/html" in response.content_type

@@ -67,8 +67,12 @@ def _google() -> FlaskOAuth2App:
 
 
 def safe_next(target: str | None) -> str:
-    """A same-site path to return to after sign-in; anything else means the dashboard."""
-    if target:
+    """A same-site path to return to after sign-in; anything else means the dashboard.
+
+    Control characters are refused outright: CR/LF would split the Location header, and
+    browsers drop tabs and newlines from URLs, so `/\t/evil.com` would leave the site.
+    """
+    if target and target.isprintable():
         parts = urlsplit(target)
         if (
             target.startswith("/")

@@ -20,6 +20,7 @@ from xeno.platform.records import MAX_RECORDS, Record, error_entry, validate_man
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 BIGINT_MAX = 2**63 - 1
+MAX_PAGE = 1_000_000
 MAX_JSON_DEPTH = 64  # SPEC "Faults": deeper is a 400 invalid_json, checked before parsing
 # A JSON string, escapes included (unrolled, so a long string costs one C-level scan).
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -32,7 +33,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 class PageQuery(BaseModel):
     """Paging of a list: page from 1, 50 per page by default; more than 500 is read as 500."""
 
-    page: int = Field(1, ge=1, le=1_000_000)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(50, ge=1, le=1_000_000)
 
     @field_validator("per_page")
@@ -60,6 +61,19 @@ class Page(Generic[T]):
         """SPEC's list shape, each item passed through `item` when given."""
         items = [item(i) for i in self.items] if item else list(self.items)
         return {"items": items, "page": self.page, "per_page": self.per_page, "total": self.total}
+
+
+def page_number(name: str = "page", default: int = 1) -> int:
+    """A page's whole-number query argument, read leniently: junk means the default.
+
+    Pages are followed from links people edit by hand, so `?page=x` shows page 1 rather
+    than an error; a number past MAX_PAGE is MAX_PAGE, never an SQL overflow.
+    """
+    try:
+        value = int(request.args.get(name, default))
+    except ValueError:
+        return default
+    return min(max(1, value), MAX_PAGE)
 
 
 def ids_fit_bigint(endpoint: str | None, values: dict[str, Any] | None) -> None:
