@@ -23,6 +23,7 @@ from flask_login import current_user, login_user, logout_user
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
+from xeno.auth import sessions
 from xeno.auth.rules import (
     ProviderUnavailable,
     SignInFailed,
@@ -88,6 +89,7 @@ def _sign_in(user: User) -> Response:
     target = safe_next(session.pop(NEXT_KEY, None) or request.form.get("next"))
     session.clear()  # nothing from before sign-in (OAuth state, old ids) survives it
     login_user(user)
+    sessions.start(user)
     return redirect(target)
 
 
@@ -158,6 +160,8 @@ def demo_login():
 def logout():
     """Sign out and forget the session."""
     csrf.protect()
+    if current_user.is_authenticated:
+        sessions.end(current_user)  # copies of this cookie die too, not just this browser's
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
