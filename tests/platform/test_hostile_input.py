@@ -238,3 +238,32 @@ def test_page_numbers_of_any_size_show_a_page(signed_in, path, page):
     response = signed_in.get(f"{path}?page={page}&per_page={page}")
     assert response.status_code == 200
     assert "text/html" in response.content_type
+
+
+LONG_RULES = [
+    "visits IN (" + ",".join(["1"] * 4990) + ")",
+    "NOT city IN (" + ",".join(["'Pune'"] * 1400) + ")",
+    " OR ".join(["visits = 1"] * 700),
+    " AND ".join(["spend>=1"] * 700),
+]
+
+
+@pytest.mark.parametrize("rule", LONG_RULES, ids=["in", "not_in", "or", "and"])
+def test_rules_as_long_as_allowed_are_counted(api, rule):
+    assert len(rule) <= 10_000
+    assert api.post_customers([customer(1)]).status_code == 202
+    assert api.post_orders([order(1, 1, "10.00")]).status_code == 202
+    response = api.post("/segments/preview", {"rule": rule})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["count"] == 1
+    created = api.post("/campaigns", {"name": "Long", "rule": rule, "message": "Hi {{ name }}"})
+    assert created.status_code == 201, created.get_data(as_text=True)[:300]
+    assert created.get_json()["audience_size"] == 1
+
+
+@pytest.mark.parametrize("rule", LONG_RULES[:2], ids=["in", "not_in"])
+def test_long_lists_are_explained(api, rule):
+    assert api.post_customers([customer(1)]).status_code == 202
+    response = api.post("/segments/explain", {"rule": rule})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["own_count"] == (0 if rule.startswith("visits") else 1)
