@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import connect  # noqa: E402
 
 from xeno import create_app  # noqa: E402
+from xeno.auth import sessions  # noqa: E402
 from xeno.db.models import User  # noqa: E402
 from xeno.extensions import db  # noqa: E402
 
@@ -163,9 +164,10 @@ def measure(url: str, newest: int, runs: int) -> list[tuple[str, float, float, f
         user = User(email=f"{TAG}@xeno.local", name="Bench")
         db.session.add(user)
         db.session.commit()
-        user_id = user.id
+        user_id, signed = user.id, sessions.values_for(user)
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
+        session.update(signed)
     token = re.search(r'csrf-token" content="([^"]+)"', client.get("/segments").text).group(1)
     headers = {"X-CSRFToken": token}
 

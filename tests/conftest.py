@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from tests.helpers import REAL, ApiActions, XenoCliRunner, scratch_database, test_config
 from xeno import create_app
+from xeno.auth import sessions
 from xeno.db import migrate
 from xeno.db.models import User
 from xeno.extensions import db as _db
@@ -102,9 +103,11 @@ def signed_in(app: Flask, client: FlaskClient) -> FlaskClient:
         user = User(email="mona@xeno.test", name="Mona Marketer")
         _db.session.add(user)
         _db.session.commit()
+        signed = sessions.values_for(user)
         user_id = user.id
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
+        session.update(signed)
     return client
 
 

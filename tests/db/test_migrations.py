@@ -40,14 +40,22 @@ def test_upgrade_from_first_release_keeps_data(empty_database):
                     "VALUES ('C1', 'Asha', '2025-01-01', '2025-01-01', '2025-01-01')"
                 )
             )
+            conn.execute(
+                text(
+                    "INSERT INTO users (email, first_login_at, last_login_at) "
+                    "VALUES ('asha@xeno.test', '2025-01-01', '2025-01-01')"
+                )
+            )
         migrate.upgrade()
-        assert migrate.current() == migrate.head() == "0005"
+        assert migrate.current() == migrate.head() == "0006"
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT name, revoked_at FROM api_tokens")).one() == (
                 "shop",
                 None,
             )
             assert conn.execute(text("SELECT visits FROM customers")).scalar() == 0
+            generation = conn.execute(text("SELECT session_generation FROM users")).scalar()
+            assert generation == 0
         db.engine.dispose()
 
 
@@ -66,7 +74,7 @@ def test_db_init_adopts_a_schema_made_before_migrations(empty_database):
             conn.execute(text("DROP TABLE alembic_version"))
         result = XenoCliRunner(app).invoke(args=["db", "init"])
         assert result.exit_code == 0, result.output
-        assert migrate.current() == migrate.head() == "0005"
+        assert migrate.current() == migrate.head() == "0006"
         assert "revoked_at" in {c["name"] for c in inspect(db.engine).get_columns("api_tokens")}
         db.engine.dispose()
 

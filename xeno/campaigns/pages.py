@@ -19,19 +19,13 @@ from xeno.campaigns.schemas import CampaignIn
 from xeno.customers.service import headline_figures
 from xeno.dsl import RuleError
 from xeno.platform.errors import InvalidTemplate, NotFound
+from xeno.platform.http import page_number
 from xeno.segments import service as segments
 
 bp = Blueprint("campaign_pages", __name__)
 
 PER_PAGE = 50
 LOG_STATUSES = ("PENDING", "SENT", "FAILED")
-
-
-def _int_arg(name: str, default: int = 1) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except ValueError:
-        return default
 
 
 def _pages(total: int, per_page: int) -> int:
@@ -51,7 +45,7 @@ def dashboard():
 @bp.get("/campaigns")
 def campaign_list():
     """Campaign history, most recent first, with audience, sent, failed and pending."""
-    result = campaigns.list_campaigns(_int_arg("page"), PER_PAGE)
+    result = campaigns.list_campaigns(page_number(), PER_PAGE)
     saved = None
     if request.args.get("saved", "").isdigit():
         try:
@@ -132,7 +126,7 @@ def campaign_detail(campaign_id: int):
     campaign = campaigns.campaign_dict(campaigns.get(campaign_id))
     status = request.args.get("status", "").strip().upper()
     status = status if status in LOG_STATUSES else ""
-    log = campaigns.log_page(campaign_id, status or None, _int_arg("page"), PER_PAGE)
+    log = campaigns.log_page(campaign_id, status or None, page_number(), PER_PAGE)
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,

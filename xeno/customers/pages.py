@@ -6,18 +6,12 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 
 from xeno.customers import service as customers
+from xeno.platform.http import page_number
 
 bp = Blueprint("customer_pages", __name__)
 
 SORT_LABELS = {"spend": "Spend", "visits": "Visits", "last_visit": "Last visit", "name": "Name"}
 PER_PAGE_CHOICES = (25, 50, 100)
-
-
-def _int(name: str, default: int) -> int:
-    try:
-        return int(request.args.get(name, default))
-    except ValueError:
-        return default
 
 
 @bp.get("/customers")
@@ -28,9 +22,9 @@ def customer_list():
     sort = request.args.get("sort", customers.DEFAULT_SORT)
     sort = sort if sort in customers.SORTS else customers.DEFAULT_SORT
     order = "asc" if request.args.get("order") == "asc" else "desc"
-    per_page = _int("per_page", customers.DEFAULT_PER_PAGE)
+    per_page = page_number("per_page", customers.DEFAULT_PER_PAGE)
     per_page = per_page if per_page in PER_PAGE_CHOICES else customers.DEFAULT_PER_PAGE
-    result = customers.list_customers(q, sort, order, _int("page", 1), per_page)
+    result = customers.list_customers(q, sort, order, page_number(), per_page)
     return render_template(
         "customers/list.html",
         result=result,

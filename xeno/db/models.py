@@ -115,7 +115,7 @@ class Batch(db.Model):
 
 
 class User(UserMixin, db.Model):
-    """A Google account that signed in."""
+    """An account that signed in through the OpenID provider (or the demo sign-in)."""
 
     __tablename__ = "users"
     __table_args__ = (MYSQL_TABLE,)
@@ -126,6 +126,8 @@ class User(UserMixin, db.Model):
     picture: Mapped[str | None] = mapped_column(String(500))
     first_login_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Sessions carry the generation they began in; sign-out moves it on, killing them all.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(db.Model):

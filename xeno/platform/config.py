@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from dotenv import load_dotenv
 from pymysql.constants import CLIENT
+
+GOOGLE_DISCOVERY = "https://accounts.google.com/.well-known/openid-configuration"
+SESSION_MAX_AGE = timedelta(days=7)  # SPEC: a session dies 7 days after sign-in, used or not
 
 
 class ConfigError(RuntimeError):
@@ -19,6 +23,20 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _hours(value: str | None, default: float) -> float:
+    if value is None or not value.strip():
+        return default
+    try:
+        hours = float(value)
+    except ValueError:
+        raise ConfigError(
+            f"XENO_SESSION_IDLE_HOURS must be a number of hours, not {value!r}"
+        ) from None
+    if not 0 < hours < 24 * 366:
+        raise ConfigError("XENO_SESSION_IDLE_HOURS must be more than 0 and under a year")
+    return hours
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
@@ -54,10 +72,8 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "SECRET_KEY": env.get("XENO_SECRET_KEY") or None,
         "GOOGLE_CLIENT_ID": env.get("GOOGLE_CLIENT_ID") or None,
         "GOOGLE_CLIENT_SECRET": env.get("GOOGLE_CLIENT_SECRET") or None,
-        "GOOGLE_DISCOVERY_URL": env.get(
-            "XENO_GOOGLE_DISCOVERY_URL",
-            "https://accounts.google.com/.well-known/openid-configuration",
-        ),
+        "GOOGLE_DISCOVERY_URL": env.get("XENO_GOOGLE_DISCOVERY_URL") or GOOGLE_DISCOVERY,
+        "SSO_NAME": (env.get("XENO_SSO_NAME") or "").strip() or "Google",
         "ALLOWED_DOMAINS": _csv(env.get("XENO_ALLOWED_DOMAINS")),
         "ALLOWED_EMAILS": _csv(env.get("XENO_ALLOWED_EMAILS")),
         "DEV_LOGIN": demo,
@@ -71,6 +87,7 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         # three missed beats (plus one sweep), well within SPEC's two minutes.
         "JOB_HEARTBEAT_SECONDS": _seconds(env, "XENO_JOB_HEARTBEAT_SECONDS", 10.0),
         "SESSION_COOKIE_SECURE": _flag(env.get("XENO_COOKIE_SECURE"), not demo),
+        "SESSION_IDLE_HOURS": _hours(env.get("XENO_SESSION_IDLE_HOURS"), 12.0),
         "LOG_FORMAT": (env.get("XENO_LOG_FORMAT") or ("text" if demo else "json")).lower(),
         # How long a consumer's unacknowledged entries wait before another takes them over.
         "STREAM_RECLAIM_IDLE_MS": int(env.get("XENO_STREAM_RECLAIM_IDLE_MS") or 60_000),
@@ -95,6 +112,11 @@ def finalise(config: dict[str, Any]) -> None:
             "XENO_DEV_LOGIN=1 is refused while GOOGLE_CLIENT_ID is set and debug is off: "
             "the demo sign-in button would let anyone in"
         )
+    config.setdefault("SESSION_IDLE_HOURS", 12.0)
+    config.setdefault("SSO_NAME", "Google")
+    # The signed cookie itself is refused past the absolute limit too (Flask checks the
+    # signature's age against this even for browser-session cookies).
+    config["PERMANENT_SESSION_LIFETIME"] = SESSION_MAX_AGE
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["REMEMBER_COOKIE_HTTPONLY"] = True

@@ -15,19 +15,13 @@ from flask_login import current_user
 from xeno.customers.service import headline_figures
 from xeno.dsl import RuleError, parse, to_json
 from xeno.platform.errors import NotFound
+from xeno.platform.http import page_number
 from xeno.segments import service as segments
 from xeno.segments.explain import explain
 
 bp = Blueprint("segment_pages", __name__)
 
 PER_PAGE = 50
-
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def _tree_of(rule: str) -> dict[str, Any] | None:
@@ -43,7 +37,7 @@ def _tree_of(rule: str) -> dict[str, Any] | None:
 @bp.get("/segments")
 def segment_list():
     """Saved segments, most recent first."""
-    page = segments.list_segments(_page_arg(), PER_PAGE)
+    page = segments.list_segments(page_number(), PER_PAGE)
     pages = max(1, -(-page.total // page.per_page))
     return render_template("segments/list.html", result=page, pages=pages)
 
