@@ -156,6 +156,7 @@ def test_customer_api_answers_spec_shape(api, shop):
                 "avg_order": 62228.25,
                 "last_visit": "2024-10-03T12:30:00Z",
                 "signup": "2024-05-01T10:00:00Z",
+                "unsubscribed_at": None,
             }
         ],
         "page": 1,

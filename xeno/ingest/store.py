@@ -41,7 +41,10 @@ def store_customers(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """Upsert customers; a customer whose orders came first gets them counted now."""
     now = utcnow()
     with_signup, without_signup = [], []
+    consent: dict[bool, list[str]] = {True: [], False: []}
     for ext_id, r in _latest_by_id(records).items():
+        if r.get("unsubscribed") is not None:
+            consent[bool(r["unsubscribed"])].append(ext_id)
         row = {
             "external_id": ext_id,
             "name": r["name"],
@@ -58,10 +61,26 @@ def store_customers(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
         # A re-send without signup_at keeps the stored one (SPEC: first-stored time otherwise).
         upsert(conn, customers, with_signup, CUSTOMER_FIELDS + ("signup_at",))
         upsert(conn, customers, without_signup, CUSTOMER_FIELDS)
+        _store_consent(conn, consent, now)
         ids = [row["external_id"] for row in with_signup + without_signup]
         waiting = _customers_with_orders(conn, ids)
     recompute_aggregates(waiting)
     return []
+
+
+def _store_consent(conn: Connection, consent: dict[bool, list[str]], now: datetime) -> None:
+    """Set or clear `unsubscribed_at` of the customers whose record said; one UPDATE a chunk.
+
+    A customer unsubscribed already keeps the first time they asked.
+    """
+    for unsubscribed, ids in consent.items():
+        value = func.coalesce(customers.c.unsubscribed_at, now) if unsubscribed else None
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            conn.execute(
+                update(customers).where(customers.c.external_id.in_(chunk))
+                .values(unsubscribed_at=value)
+            )
 
 
 def store_orders(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
