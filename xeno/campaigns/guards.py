@@ -70,7 +70,8 @@ def claim(actor: str | None, key: str, request_hash: str, now: datetime) -> dict
         return claim(actor, key, request_hash, now)
     if stored.request_hash != request_hash:
         raise IdempotencyConflict(
-            "this Idempotency-Key was used with another request body in the last 24 hours"
+            "this Idempotency-Key was used with another request body in the last 24 hours",
+            campaign_id=stored.campaign_id,
         )
     return dict(stored.response or {})
 
