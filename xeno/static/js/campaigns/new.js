@@ -88,7 +88,11 @@ function start(form) {
       setStatus(state, "Fix the error above to continue", true);
     });
   }
-  const schedule = () => { stale(); clearTimeout(timer); timer = setTimeout(preview, DEBOUNCE_MS); };
+  // A change that leaves the form as previewed (a blur's "change" after typing) keeps it.
+  const schedule = () => {
+    if (upToDate()) return;
+    stale(); clearTimeout(timer); timer = setTimeout(preview, DEBOUNCE_MS);
+  };
   const now = () => { stale(); clearTimeout(timer); preview(); };
 
   form.querySelectorAll("[data-insert]").forEach((button) => {
