@@ -135,7 +135,8 @@ def prepare_safe_sending(url: str, customers: int) -> dict[str, int]:
         filler = cur.lastrowid
         cur.execute("INSERT INTO communications_log (campaign_id, customer_id, message, status,"
                     " created_at, updated_at) SELECT %s, id, 'An older message', 'SENT',"
-                    " IF(id %% 10 = 0, UTC_TIMESTAMP() - INTERVAL 1 DAY, UTC_TIMESTAMP() - INTERVAL 10 DAY), UTC_TIMESTAMP()"
+                    " IF(id %% 10 = 0, UTC_TIMESTAMP() - INTERVAL 1 DAY,"
+                    " UTC_TIMESTAMP() - INTERVAL 10 DAY), UTC_TIMESTAMP()"
                     " FROM customers", (filler,))
         cur.execute("ANALYZE TABLE customers, communications_log")
         cur.execute("SELECT COUNT(*) FROM communications_log")
@@ -145,7 +146,8 @@ def prepare_safe_sending(url: str, customers: int) -> dict[str, int]:
         cur.execute(
             "SELECT COUNT(*) FROM customers c WHERE c.unsubscribed_at IS NULL AND"
             " (SELECT COUNT(*) FROM communications_log l WHERE l.customer_id = c.id AND"
-            " l.status IN ('SENT', 'PENDING') AND l.created_at >= UTC_TIMESTAMP() - INTERVAL 7 DAY) >= 2")
+            " l.status IN ('SENT', 'PENDING')"
+            " AND l.created_at >= UTC_TIMESTAMP() - INTERVAL 7 DAY) >= 2")
         (capped,) = cur.fetchone()
     conn.close()
     return {"log_rows": log_rows, "unsubscribed": unsubscribed, "capped": capped}

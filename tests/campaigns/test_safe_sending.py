@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.helpers import csrf, customer, load_customers
 from xeno import create_app
@@ -210,3 +210,23 @@ def test_a_bad_frequency_cap_setting_stops_start_up(monkeypatch, value):
     monkeypatch.setenv("XENO_FREQUENCY_CAP", value)
     with pytest.raises(ConfigError, match="XENO_FREQUENCY_CAP"):
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_the_cap_reads_one_range_of_its_index_per_customer(app, api, shop):
+    """The plan, not a timing: a scan of the log per customer would be a million-row disaster."""
+    from xeno.campaigns import audience
+
+    app.config["FREQUENCY_CAP"] = "2/7d"
+    with app.test_request_context():
+        now = utcnow()
+        target = audience.of_rule("visits >= 0", None, now)
+        query = select(Customer.id).where(audience.receivers(target, now, False))
+        sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        if db.engine.dialect.name == "mysql":
+            plan = db.session.execute(text(f"EXPLAIN {sql}")).mappings().all()
+            log_step = next(p for p in plan if p["table"] in ("communications_log", "l"))
+            assert log_step["key"] == "ix_log_customer_recent"
+            assert log_step["type"] in ("ref", "range")
+        else:
+            plan = " ".join(r[-1] for r in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+            assert "ix_log_customer_recent" in plan
