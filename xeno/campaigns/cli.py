@@ -1,4 +1,4 @@
-"""`xeno campaign send` and `xeno campaign list`."""
+"""`xeno campaign send`, `xeno campaign retry` and `xeno campaign list`."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from pydantic import ValidationError
 from werkzeug.serving import make_server
 
 from xeno.campaigns import service as campaigns
-from xeno.campaigns.schemas import CampaignIn
+from xeno.campaigns.schemas import CampaignIn, RetryIn
 from xeno.db.models import Campaign
 from xeno.dsl import RuleError
 from xeno.extensions import db
 from xeno.platform import broker
-from xeno.platform.errors import InvalidTemplate, NotFound
+from xeno.platform.errors import DuplicateCampaign, EmptyAudience, InvalidTemplate, NotFound
 
 STALL_SECONDS = 30
 campaign_cli = AppGroup("campaign", help="Send campaigns and see how they went.")
@@ -50,34 +50,76 @@ def serving_locally() -> Iterator[None]:
 @click.option("--rule", help='A segment rule, e.g. "spend > 10000 AND visits <= 3".')
 @click.option("--message", required=True, help="The message template.")
 @click.option("--name", help="A name for the campaign.")
+@click.option("--ignore-frequency-cap", is_flag=True,
+              help="Send also to customers XENO_FREQUENCY_CAP would leave out.")
+@click.option("--allow-duplicate", is_flag=True,
+              help="Send even if the same message went to the same audience in the last 24 h.")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Show a progress bar until every message has a receipt.")
 def send(segment_id: int | None, rule: str | None, message: str, name: str | None,
-         wait: bool) -> None:
-    """Send a campaign to a segment or a rule's audience."""
+         ignore_frequency_cap: bool, allow_duplicate: bool, wait: bool) -> None:
+    """Send a campaign to a segment or a rule's audience (the breakdown first)."""
     try:
-        body = CampaignIn(name=name, segment_id=segment_id, rule=rule, message=message)
+        body = CampaignIn(name=name, segment_id=segment_id, rule=rule, message=message,
+                          ignore_frequency_cap=ignore_frequency_cap,
+                          allow_duplicate=allow_duplicate)
     except ValidationError as exc:
         raise click.UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    with _refusals():
+        click.echo(breakdown_line(campaigns.preview(body)))
     # Embedded mode has no web server for the vendor's receipts: serve one meanwhile.
-    with serving_locally() if broker.embedded() else nullcontext():
-        try:
-            campaign = campaigns.launch(body, created_by())
-        except RuleError as exc:
-            raise click.BadParameter(str(exc), param_hint="--rule") from None
-        except InvalidTemplate as exc:
-            raise click.BadParameter(exc.message, param_hint="--message") from None
-        except NotFound as exc:
-            raise click.BadParameter(exc.message, param_hint="--segment") from None
-        click.echo(f"campaign {campaign.id}: {campaign.audience_size} recipient(s)")
-        if campaign.status == "done":
-            return
-        if not wait:
-            click.echo("delivery queued for `xeno worker`")
-            return
-        if not broker.embedded():
-            click.echo("waiting for `xeno worker` to deliver (Ctrl-C stops waiting, not sending)")
-        _follow(campaign.id, campaign.audience_size)
+    with serving_locally() if broker.embedded() else nullcontext(), _refusals():
+        _deliver(campaigns.launch(body, created_by()), wait)
+
+
+@campaign_cli.command("retry")
+@click.argument("campaign_id", type=int)
+@click.option("--allow-duplicate", is_flag=True,
+              help="Retry even if this campaign was retried in the last 24 hours.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Show a progress bar until every message has a receipt.")
+def retry_command(campaign_id: int, allow_duplicate: bool, wait: bool) -> None:
+    """Send a campaign again to its FAILED recipients who are still subscribed."""
+    with serving_locally() if broker.embedded() else nullcontext(), _refusals():
+        answer = campaigns.retry(campaign_id, RetryIn(allow_duplicate=allow_duplicate),
+                                 created_by())
+        click.echo(breakdown_line(answer))
+        _deliver(answer, wait)
+
+
+def breakdown_line(counted: dict) -> str:
+    """The breakdown as one sentence."""
+    excluded = counted["excluded"]
+    return (f"matched {counted['matched']}, left out {excluded['unsubscribed']} unsubscribed "
+            f"and {excluded['frequency_cap']} over the frequency cap: "
+            f"{counted['audience_size']} will receive it")
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """What the service refuses, as click errors naming the option at fault (exit 2)."""
+    try:
+        yield
+    except RuleError as exc:
+        raise click.BadParameter(str(exc), param_hint="--rule") from None
+    except InvalidTemplate as exc:
+        raise click.BadParameter(exc.message, param_hint="--message") from None
+    except NotFound as exc:
+        raise click.BadParameter(exc.message) from None
+    except DuplicateCampaign as exc:
+        raise click.ClickException(f"{exc.message} (--allow-duplicate)") from None
+    except EmptyAudience as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def _deliver(answer: dict, wait: bool) -> None:
+    click.echo(f"campaign {answer['id']}: {answer['audience_size']} recipient(s)")
+    if not wait:
+        click.echo("delivery queued for `xeno worker`")
+        return
+    if not broker.embedded():
+        click.echo("waiting for `xeno worker` to deliver (Ctrl-C stops waiting, not sending)")
+    _follow(answer["id"], answer["audience_size"])
 
 
 def created_by() -> str:

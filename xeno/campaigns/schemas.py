@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     field_validator,
@@ -37,6 +38,11 @@ class CampaignIn(BaseModel):
     rule: StrictStr | None = None
     message: Annotated[StrictStr, Field(min_length=1, max_length=5000)]
     scheduled_at: datetime | None = None
+    ignore_frequency_cap: StrictBool = Field(
+        False, description="Send also to customers the frequency cap would leave out.")
+    allow_duplicate: StrictBool = Field(
+        False, description="Send even if the same message went to the same audience in the "
+                           "last 24 hours.")
 
     @model_validator(mode="after")
     def _one_audience(self) -> CampaignIn:
@@ -45,6 +51,16 @@ class CampaignIn(BaseModel):
         if self.scheduled_at is not None:
             self.scheduled_at = naive_utc(self.scheduled_at)
         return self
+
+
+class RetryIn(BaseModel):
+    """The (optional) body of POST /campaigns/<id>/retry."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+    allow_duplicate: StrictBool = Field(
+        False, description="Retry even if this campaign was retried in the last 24 hours.")
 
 
 class ReceiptIn(Record):
@@ -56,12 +72,22 @@ class ReceiptIn(Record):
     reason: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
 
 
+class Excluded(BaseModel):
+    """Customers the rule matched who are left out (each counted once, unsubscribed first)."""
+
+    unsubscribed: int
+    frequency_cap: int
+
+
 class CampaignCreated(BaseModel):
     """The answer to a new campaign: its audience is already in the log."""
 
     id: int
-    audience_size: int
     status: Literal["scheduled", "sending", "done"]
+    matched: int
+    excluded: Excluded
+    audience_size: int = Field(description="matched minus excluded: the rows in the log")
+    parent_id: int | None = Field(description="the campaign this one retries, if any")
 
 
 class CampaignOut(BaseModel):
@@ -81,6 +107,10 @@ class CampaignOut(BaseModel):
     created_at: str
     scheduled_at: str | None
     finished_at: str | None
+    matched: int
+    excluded: Excluded
+    ignore_frequency_cap: bool
+    parent_id: int | None
 
 
 class CampaignPage(BaseModel):
@@ -100,8 +130,10 @@ class RenderedMessage(BaseModel):
 
 
 class CampaignPreviewOut(BaseModel):
-    """The audience size and a few rendered messages."""
+    """Who the campaign would reach and a few rendered messages."""
 
+    matched: int
+    excluded: Excluded
     audience_size: int
     messages: list[RenderedMessage]
 

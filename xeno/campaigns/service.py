@@ -1,30 +1,33 @@
-"""Campaigns: create one with its audience snapshot, preview it, list it and its log.
+"""Campaigns: create one with its audience snapshot, preview it, retry it, list it and its log.
 
 The snapshot is written once, in the transaction that creates the campaign, by one
 `INSERT … SELECT` when SQL can build the message, otherwise by multi-row INSERTs of 5000
-rendered messages. UNIQUE(campaign_id, customer_id) makes a second launch impossible.
-Counters (sent/failed/pending) are kept by the receipt consumer in the same transaction
-as the log rows they count, so reading them never scans the log.
+rendered messages. Its WHERE leaves out the unsubscribed and the capped (`audience.py`).
+UNIQUE(campaign_id, customer_id) makes a second launch impossible; an Idempotency-Key and
+the 24-hour duplicate guard (`guards.py`) keep one click from becoming two campaigns; an
+empty audience creates nothing. Counters (sent/failed/pending) are kept by the receipt
+consumer in the same transaction as the log rows they count, so reading them never scans
+the log.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, insert, literal, select, update
 
+from xeno.campaigns import audience, guards
+from xeno.campaigns.audience import Breakdown, Target
 from xeno.campaigns.jobs import schedule_dispatch
 from xeno.campaigns.messages import MessageTemplate, compile_template, variables
-from xeno.campaigns.schemas import CampaignIn
+from xeno.campaigns.schemas import CampaignIn, RetryIn
 from xeno.customers.service import customer_json
 from xeno.db import bulk
-from xeno.db.models import Campaign, CommunicationLog, Customer, Segment
-from xeno.dsl import compile_rule, parse
+from xeno.db.models import Campaign, CommunicationLog, Customer
 from xeno.extensions import db
 from xeno.platform.clock import iso, utcnow
-from xeno.platform.errors import NotFound
+from xeno.platform.errors import DuplicateCampaign, EmptyAudience, NotFound
 
 CHUNK = 5000
 PREVIEW_MESSAGES = 5
@@ -32,45 +35,39 @@ customers_t = Customer.__table__
 log_t = CommunicationLog.__table__
 
 
-@dataclass(frozen=True)
-class Audience:
-    """Who a campaign goes to: the rule text, its segment if any, and its WHERE clause."""
-
-    rule: str
-    segment_id: int | None
-    where: ColumnElement[bool]
-
-
-def audience(body: CampaignIn, now: datetime) -> Audience:
-    """Resolve a segment id or a rule to a compiled WHERE clause (RuleError, NotFound)."""
-    rule, segment_id = body.rule, body.segment_id
-    if segment_id is not None:
-        segment = db.session.get(Segment, segment_id)
-        if segment is None:
-            raise NotFound(f"no segment {segment_id}")
-        rule = segment.rule
-    assert rule is not None
-    return Audience(rule, segment_id, compile_rule(parse(rule), customers_t, now))
-
-
 def preview(body: CampaignIn) -> dict[str, Any]:
-    """The audience size and a few rendered messages; nothing is stored."""
+    """The breakdown (matched, left out, audience) and a few rendered messages; stores nothing."""
     template = compile_template(body.message)
-    target = audience(body, utcnow())
-    size = db.session.scalar(select(func.count()).select_from(customers_t).where(target.where))
+    now = utcnow()
+    target = audience.of_rule(body.rule, body.segment_id, now)
+    counted = audience.count(target, now, body.ignore_frequency_cap)
     sample = db.session.scalars(
-        select(Customer).where(target.where).order_by(Customer.id).limit(PREVIEW_MESSAGES)
+        select(Customer).where(audience.receivers(target, now, body.ignore_frequency_cap))
+        .order_by(Customer.id).limit(PREVIEW_MESSAGES)
     )
     messages = [{"customer": customer_json(c), "text": template.render(variables(c))}
                 for c in sample]
-    return {"audience_size": size or 0, "messages": messages}
+    return {**counted.to_dict(), "messages": messages}
 
 
-def create(body: CampaignIn, actor: str | None = None) -> Campaign:
-    """Store a campaign and its audience snapshot (all PENDING) in one transaction."""
+def duplicate_of(body: CampaignIn) -> int | None:
+    """The campaign of the last 24 hours this one would repeat, if any (for the pages)."""
+    now = utcnow()
+    target = audience.of_rule(body.rule, body.segment_id, now)
+    return guards.earlier(audience.fingerprint(target, body.message), now)
+
+
+def launch(
+    body: CampaignIn, actor: str | None = None, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """Create a campaign and start its delivery: the one way the API, pages and CLI send.
+
+    Returns the 201 answer; with an Idempotency-Key seen in the last 24 hours, the answer
+    given then (nothing is created).
+    """
     now = utcnow()
     template = compile_template(body.message)
-    target = audience(body, now)
+    target = audience.of_rule(body.rule, body.segment_id, now)
     later = body.scheduled_at is not None and body.scheduled_at > now
     campaign = Campaign(
         name=body.name or f"Campaign {now:%Y-%m-%d %H:%M}",
@@ -81,24 +78,101 @@ def create(body: CampaignIn, actor: str | None = None) -> Campaign:
         created_by=actor,
         created_at=now,
         scheduled_at=body.scheduled_at if later else None,
+        ignore_frequency_cap=body.ignore_frequency_cap,
     )
-    db.session.add(campaign)
-    db.session.flush()
-    conn = db.session.connection()
-    size = snapshot(conn, campaign.id, template, target.where, now)
-    campaign.audience_size = campaign.pending = size
-    if size == 0:
-        campaign.status, campaign.finished_at = "done", now
-    db.session.commit()
-    return campaign
+    request = guards.digest("create", body.model_dump(mode="json"))
+    return _send(campaign, target, template, body.allow_duplicate, actor,
+                 idempotency_key, request, now)
 
 
-def launch(body: CampaignIn, actor: str | None = None) -> Campaign:
-    """Create a campaign and start its delivery: the one way the API, pages and CLI send."""
-    campaign = create(body, actor)
-    if campaign.status != "done":
-        schedule_dispatch(campaign)
-    return campaign
+def retry(
+    campaign_id: int, body: RetryIn, actor: str | None = None, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """A new campaign with the same message to this one's FAILED recipients still subscribed.
+
+    The frequency cap does not apply: these customers were meant to get this message
+    already, and a FAILED row reached nobody.
+    """
+    parent = get(campaign_id)
+    now = utcnow()
+    template = compile_template(parent.message)
+    target = audience.of_failures(parent)
+    campaign = Campaign(
+        name=body.name or f"{parent.name} (retry)"[:200],
+        segment_id=parent.segment_id,
+        rule=parent.rule,
+        message=parent.message,
+        status="sending",
+        created_by=actor,
+        created_at=now,
+        ignore_frequency_cap=True,
+        parent_id=parent.id,
+    )
+    request = guards.digest("retry", parent.id, body.model_dump(mode="json"))
+    return _send(campaign, target, template, body.allow_duplicate, actor,
+                 idempotency_key, request, now)
+
+
+def _send(
+    campaign: Campaign,
+    target: Target,
+    template: MessageTemplate,
+    allow_duplicate: bool,
+    actor: str | None,
+    key: str | None,
+    request: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Store a campaign and its snapshot in one transaction, guarded; then start delivery."""
+    try:
+        if key is not None:
+            replay = guards.claim(actor, key, request, now)
+            if replay is not None:
+                return replay
+        campaign.fingerprint = audience.fingerprint(target, campaign.message)
+        guards.lock(campaign.fingerprint, now)
+        earlier = guards.earlier(campaign.fingerprint, now)
+        if earlier is not None and not allow_duplicate:
+            raise DuplicateCampaign(
+                f"campaign {earlier} sent this message to the same audience in the last 24 "
+                "hours; send with allow_duplicate to send it again", campaign_id=earlier,
+            )
+        db.session.add(campaign)
+        db.session.flush()
+        matched, unsubscribed = audience.matched_and_unsubscribed(target)
+        where = audience.receivers(target, now, campaign.ignore_frequency_cap)
+        size = snapshot(db.session.connection(), campaign.id, template, where, now)
+        # Counted in two statements: a customer changing in between must not make it negative.
+        matched = max(matched, unsubscribed + size)
+        counted = Breakdown(matched, unsubscribed, matched - unsubscribed - size)
+        if size == 0:
+            raise EmptyAudience("nobody would receive this campaign; nothing was created",
+                                **counted.to_dict())
+        campaign.audience_size = campaign.pending = size
+        campaign.matched = matched
+        campaign.excluded_unsubscribed = counted.unsubscribed
+        campaign.excluded_frequency_cap = counted.frequency_cap
+        answer = created_answer(campaign)
+        if key is not None:
+            guards.remember(actor, key, campaign.id, answer)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if key is not None:
+        guards.purge(now)
+    schedule_dispatch(campaign)
+    return answer
+
+
+def created_answer(c: Campaign) -> dict[str, Any]:
+    """The 201 of a new campaign: its id, status and breakdown."""
+    return {
+        "id": c.id, "status": c.status, "matched": c.matched,
+        "excluded": {"unsubscribed": c.excluded_unsubscribed,
+                     "frequency_cap": c.excluded_frequency_cap},
+        "audience_size": c.audience_size, "parent_id": c.parent_id,
+    }
 
 
 def recent_campaigns(limit: int = 5) -> list[Campaign]:
@@ -169,6 +243,10 @@ def campaign_dict(c: Campaign) -> dict[str, Any]:
         "sent": c.sent, "failed": c.failed, "pending": c.pending,
         "created_by": c.created_by, "created_at": iso(c.created_at),
         "scheduled_at": iso(c.scheduled_at), "finished_at": iso(c.finished_at),
+        "matched": c.matched,
+        "excluded": {"unsubscribed": c.excluded_unsubscribed,
+                     "frequency_cap": c.excluded_frequency_cap},
+        "ignore_frequency_cap": c.ignore_frequency_cap, "parent_id": c.parent_id,
     }
 
 

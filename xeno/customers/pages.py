@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from xeno.customers import service as customers
+from xeno.platform.errors import NotFound
 from xeno.platform.http import page_number
 
 bp = Blueprint("customer_pages", __name__)
@@ -34,3 +35,22 @@ def customer_list():
         sort_labels=SORT_LABELS,
         per_page_choices=PER_PAGE_CHOICES,
     )
+
+
+@bp.post("/customers/<path:customer_id>/consent")
+@login_required
+def customer_consent(customer_id: str):
+    """Unsubscribe or resubscribe one customer from the list, then go back to it."""
+    unsubscribe = request.form.get("action") == "unsubscribe"
+    back = request.form.get("next", "")
+    # Only back into the customers list: never an open redirect.
+    if not back.startswith("/customers") or "//" in back or "\\" in back:
+        back = url_for("customer_pages.customer_list")
+    try:
+        customer = customers.set_unsubscribed(customer_id, unsubscribe)
+    except NotFound as exc:
+        flash(exc.message, "error")
+        return redirect(back, 303)
+    word = "unsubscribed: no campaign will reach them" if unsubscribe else "subscribed again"
+    flash(f"{customer['name']} ({customer['id']}) {word}", "success")
+    return redirect(back, 303)

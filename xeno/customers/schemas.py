@@ -22,6 +22,7 @@ class CustomerOut(BaseModel):
     avg_order: float
     last_visit: str | None
     signup: str
+    unsubscribed_at: str | None
 
 
 class CustomerQuery(PageQuery):

@@ -22,11 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from xeno.db.models import Customer
 from xeno.extensions import db
-from xeno.platform.clock import iso
+from xeno.platform.clock import iso, utcnow
+from xeno.platform.errors import NotFound
 from xeno.platform.http import Page
 
 CENT = Decimal("0.01")
@@ -42,6 +43,7 @@ COLUMNS = (
     "visits",
     "last_visit_at",
     "signup_at",
+    "unsubscribed_at",
 )
 
 
@@ -64,6 +66,7 @@ def customer_json(row: Any) -> dict[str, Any]:
         "avg_order": float(average),
         "last_visit": iso(row.last_visit_at),
         "signup": iso(row.signup_at),
+        "unsubscribed_at": iso(row.unsubscribed_at),
     }
 
 
@@ -182,3 +185,24 @@ def headline_figures() -> dict[str, Any]:
         }
 
     return _cached("figures", compute)
+
+
+def set_unsubscribed(external_id: str, unsubscribed: bool) -> dict[str, Any]:
+    """Record a customer's consent and return the customer (NotFound if unknown).
+
+    Unsubscribing twice keeps the first time; resubscribing clears it.
+    """
+    now = utcnow()
+    value = func.coalesce(Customer.unsubscribed_at, now) if unsubscribed else None
+    db.session.execute(
+        update(Customer).where(Customer.external_id == external_id)
+        .values(unsubscribed_at=value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    customer = db.session.scalar(select(Customer).where(Customer.external_id == external_id))
+    if customer is None:
+        db.session.rollback()
+        raise NotFound(f"no customer {external_id}")
+    db.session.commit()
+    db.session.refresh(customer)
+    return customer_json(customer)

@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -58,6 +59,7 @@ class Customer(db.Model):
         Index("ix_customers_city", "city"),
         Index("ix_customers_email", "email"),
         Index("ix_customers_name", "name"),
+        Index("ix_customers_unsubscribed_at", "unsubscribed_at"),
         MYSQL_TABLE,
     )
 
@@ -78,6 +80,8 @@ class Customer(db.Model):
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime)
     # When the record stored here was accepted (its stream entry): an older one never wins.
     version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Consent: set when the customer asked not to be contacted; no campaign reaches them.
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Order(db.Model):
@@ -163,7 +167,12 @@ class Campaign(db.Model):
     """A message sent once to a snapshot of an audience, with counters kept per receipt batch."""
 
     __tablename__ = "campaigns"
-    __table_args__ = (Index("ix_campaigns_created", "created_at", "id"), MYSQL_TABLE)
+    __table_args__ = (
+        Index("ix_campaigns_created", "created_at", "id"),
+        # The 24-hour duplicate guard looks up the same audience and message by this.
+        Index("ix_campaigns_fingerprint", "fingerprint", "created_at"),
+        MYSQL_TABLE,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -179,6 +188,17 @@ class Campaign(db.Model):
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     pending: Mapped[int] = mapped_column(Integer, default=0)
+    # The breakdown of the snapshot: matched by the rule, then left out (SPEC "Safe sending").
+    matched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    excluded_unsubscribed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    excluded_frequency_cap: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ignore_frequency_cap: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL", name="fk_campaigns_parent")
+    )
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class CommunicationLog(db.Model):
@@ -189,6 +209,9 @@ class CommunicationLog(db.Model):
         UniqueConstraint("campaign_id", "customer_id", name="uq_log_campaign_customer"),
         Index("ix_log_campaign_status", "campaign_id", "status", "id"),
         Index("ix_log_status_handed", "status", "handed_at"),
+        # The frequency cap counts one customer's recent rows: a range on this index per
+        # customer, never a scan of the log.
+        Index("ix_log_customer_recent", "customer_id", "created_at", "status"),
         MYSQL_TABLE,
     )
 
@@ -204,3 +227,33 @@ class CommunicationLog(db.Model):
     # When it was last handed to the vendor, and how often: the receipt sweeper's inputs.
     handed_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+
+class IdempotencyKey(db.Model):
+    """A POST /campaigns answered under an Idempotency-Key: replayed for 24 hours."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created", "created_at"), MYSQL_TABLE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # actor + key
+    request_hash: Mapped[str] = mapped_column(String(64))
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE")
+    )
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CampaignLock(db.Model):
+    """One row per audience + message, locked while such a campaign is created.
+
+    Two concurrent creates of the same campaign queue behind this row, so the second one
+    sees the first and is refused as a duplicate instead of sending it again.
+    """
+
+    __tablename__ = "campaign_locks"
+    __table_args__ = (MYSQL_TABLE,)
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -182,6 +182,9 @@ def builtin_fields() -> Iterable[Field]:
         Field("name", "text", lambda t: t.c.name, help="Customer's name."),
         Field("email", "text", lambda t: t.c.email, help="E-mail address; empty when missing."),
         Field("phone", "text", lambda t: t.c.phone, help="Phone number; empty when missing."),
+        Field("unsubscribed_at", "datetime", lambda t: t.c.unsubscribed_at,
+              help="When the customer asked not to be contacted (UTC); empty while they may "
+                   "be. Campaigns always leave unsubscribed customers out."),
     )
 
 

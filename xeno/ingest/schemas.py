@@ -33,6 +33,8 @@ class CustomerIn(Record):
     city: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     signup_at: datetime | None = None
     attributes: dict[str, Any] | None = None
+    # Consent: true leaves the customer out of every campaign; omitted leaves it unchanged.
+    unsubscribed: bool | None = None
 
     @field_validator("email", "phone", "city")
     @classmethod

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, Table, func, select, tuple_, update
 
 from xeno.db.bulk import CHUNK, upsert
 from xeno.db.models import Customer, Order
@@ -54,7 +54,10 @@ def store_customers(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """Upsert customers; a customer whose orders came first gets them counted now."""
     now = utcnow()
     with_signup, without_signup = [], []
+    consent: dict[bool, list[tuple[str, int]]] = {True: [], False: []}
     for ext_id, r in _latest_by_id(records).items():
+        if r.get("unsubscribed") is not None:
+            consent[bool(r["unsubscribed"])].append((ext_id, r[VERSION]))
         row = {
             "external_id": ext_id,
             "name": r["name"],
@@ -72,10 +75,31 @@ def store_customers(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
         # A re-send without signup_at keeps the stored one (SPEC: first-stored time otherwise).
         upsert(conn, customers, with_signup, CUSTOMER_FIELDS + ("signup_at",), version="version")
         upsert(conn, customers, without_signup, CUSTOMER_FIELDS, version="version")
+        _store_consent(conn, consent, now)
         ids = [row["external_id"] for row in with_signup + without_signup]
         waiting = _customers_with_orders(conn, ids)
     recompute_aggregates(waiting)
     return []
+
+
+def _store_consent(
+    conn: Connection, consent: dict[bool, list[tuple[str, int]]], now: datetime
+) -> None:
+    """Set or clear `unsubscribed_at` of the customers whose record said; one UPDATE a chunk.
+
+    Only where that record won the upsert (the row holds its version): an older copy
+    delivered late never reverts a newer choice. A customer unsubscribed already keeps the
+    first time they asked.
+    """
+    for unsubscribed, pairs in consent.items():
+        value = func.coalesce(customers.c.unsubscribed_at, now) if unsubscribed else None
+        for start in range(0, len(pairs), CHUNK):
+            chunk = pairs[start : start + CHUNK]
+            conn.execute(
+                update(customers)
+                .where(tuple_(customers.c.external_id, customers.c.version).in_(chunk))
+                .values(unsubscribed_at=value)
+            )
 
 
 def store_orders(records: list[dict[str, Any]]) -> list[tuple[int, str]]:

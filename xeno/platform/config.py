@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -88,15 +89,35 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "JOB_HEARTBEAT_SECONDS": _seconds(env, "XENO_JOB_HEARTBEAT_SECONDS", 10.0),
         "SESSION_COOKIE_SECURE": _flag(env.get("XENO_COOKIE_SECURE"), not demo),
         "SESSION_IDLE_HOURS": _hours(env.get("XENO_SESSION_IDLE_HOURS"), 12.0),
+        "FREQUENCY_CAP": env.get("XENO_FREQUENCY_CAP") or None,
         "LOG_FORMAT": (env.get("XENO_LOG_FORMAT") or ("text" if demo else "json")).lower(),
         # How long a consumer's unacknowledged entries wait before another takes them over.
         "STREAM_RECLAIM_IDLE_MS": int(env.get("XENO_STREAM_RECLAIM_IDLE_MS") or 60_000),
     }
 
 
+_CAP = re.compile(r"\s*(\d{1,6})\s*/\s*(\d{1,5})\s*d\s*\Z", re.IGNORECASE)
+
+
+def frequency_cap(value: Any) -> tuple[int, int] | None:
+    """`N/Dd` (e.g. `3/7d`) as (N messages, D days); None or "" is no cap."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, tuple):
+        value = f"{value[0]}/{value[1]}d"
+    match = _CAP.match(str(value))
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise ConfigError(
+            f"XENO_FREQUENCY_CAP must look like 3/7d (at most N messages in D days, both "
+            f"at least 1); got {value!r}"
+        )
+    return int(match.group(1)), int(match.group(2))
+
+
 def finalise(config: dict[str, Any]) -> None:
     """Fill demo-mode secrets and refuse an unsafe production start-up."""
     demo = config["DEMO_MODE"]
+    config["FREQUENCY_CAP"] = frequency_cap(config.get("FREQUENCY_CAP"))
     for key, variable in (
         ("SECRET_KEY", "XENO_SECRET_KEY"),
         ("RECEIPT_SECRET", "XENO_RECEIPT_SECRET"),

@@ -23,6 +23,7 @@ ERROR_TEXT = {
     401: "No or invalid credentials",
     404: "Not found",
     413: "Body over 1 MiB or more than 1000 records",
+    409: "Conflict: a duplicate campaign or an Idempotency-Key reused with another body",
     415: "Body is not JSON",
     422: "Validation failed",
     503: "Broker or database unavailable",
@@ -54,6 +55,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     auth: str = "token_or_session"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    notes: dict[int, str] = field(default_factory=dict)
+    headers: tuple[dict[str, Any], ...] = ()
 
 
 def documented(
@@ -65,11 +68,19 @@ def documented(
     errors: tuple[int, ...] = (),
     auth: str = "token_or_session",
     tags: tuple[str, ...] = (),
+    notes: dict[int, str] | None = None,
+    headers: tuple[dict[str, Any], ...] = (),
 ) -> Callable[[F], F]:
-    """Attach an operation's description to its view (apply it outermost)."""
+    """Attach an operation's description to its view (apply it outermost).
+
+    `notes` says what an error status means for this operation (its error codes);
+    `headers` are OpenAPI header parameters it reads.
+    """
 
     def decorate(view: F) -> F:
-        view.openapi = Operation(summary, responses, body, query, errors, auth, tags)  # type: ignore[attr-defined]
+        view.openapi = Operation(  # type: ignore[attr-defined]
+            summary, responses, body, query, errors, auth, tags, notes or {}, headers
+        )
         return view
 
     return decorate
@@ -128,13 +139,13 @@ def _operation(
         responses[str(status)] = entry
     for status in sorted(set(op.errors)):
         responses[str(status)] = {
-            "description": ERROR_TEXT.get(status, "Error"),
+            "description": op.notes.get(status) or ERROR_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
         }
     result: dict[str, Any] = {
         "operationId": endpoint.replace(".", "_") + ("" if method == "get" else f"_{method}"),
         "summary": op.summary,
-        "parameters": path_params + _query_params(op.query),
+        "parameters": path_params + list(op.headers) + _query_params(op.query),
         "responses": responses,
         "security": SECURITY[op.auth],
     }
