@@ -70,18 +70,24 @@ def ensure_group(conn: redis.Redis, key: str) -> None:
             raise
 
 
-def drain_stream(name: str, consumer: str | None = None) -> int:
-    """Apply a stream's entries until it is empty; return how many records were handled."""
+def drain_stream(name: str, consumer: str | None = None, wait: bool = True) -> int:
+    """Apply a stream's entries until it is empty; return how many records were handled.
+
+    `wait=False` is for a publisher that drains its own entries as it goes (`xeno import`):
+    no blocking reads, and the drain flag is left to the job its publishes queued.
+    """
     conn = connection()
     key = stream_key(name)
-    # Clear the flag first: a publish from now on queues a new drain, so none is stranded.
-    conn.delete(f"xeno:drain:{name}")
+    if wait:
+        # Clear the flag first: a publish from now on queues a new drain, so none is stranded.
+        conn.delete(f"xeno:drain:{name}")
     ensure_group(conn, key)
     consumer = consumer or consumer_name()
     store = registered()[name]
     idle_ms = int(current_app.config.get("STREAM_RECLAIM_IDLE_MS", 60_000))
     # In-process (fakeredis, synchronous jobs) nothing else can publish while we read.
-    first_wait, gather_ms = (None, 0) if embedded() else (FIRST_WAIT_MS, gather_window_ms(name))
+    quick = embedded() or not wait
+    first_wait, gather_ms = (None, 0) if quick else (FIRST_WAIT_MS, gather_window_ms(name))
     count, handled = 8, 0
     while True:
         entries = reclaim(conn, key, consumer, idle_ms) or read_batch(
