@@ -121,13 +121,18 @@ class RejectWriter:
         """Add one rejected line."""
         if self._writer is None:
             self._open()
-        cells = list(line.cells)
-        if self.source.format == "csv" and self.source.header[-2:] == REJECT_COLUMNS:
-            cells = cells[:-2] if len(cells) == len(self.source.header) else cells
         if self.source.format != "csv":
-            self._writer.writerow([line.number, error, *cells])
-        else:
-            self._writer.writerow([*cells, line.number, error])
+            self._writer.writerow([line.number, error, *line.cells])
+            return
+        header = self.source.header
+        width = len(header) - 2 if header[-2:] == REJECT_COLUMNS else len(header)
+        cells = list(line.cells)
+        if header[-2:] == REJECT_COLUMNS and len(cells) == len(header):
+            cells = cells[:width]  # the previous attempt's line and error
+        # `line` and `error` stay under their headings whatever the line's width; cells
+        # past the header's width (the line's problem) follow them, none dropped.
+        cells += [""] * (width - len(cells))
+        self._writer.writerow([*cells[:width], line.number, error, *cells[width:]])
 
     def _open(self) -> None:
         encoding = "utf-8-sig" if self.source.bom else "utf-8"

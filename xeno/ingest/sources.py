@@ -133,7 +133,7 @@ def open_source(path: Path, kind: str) -> Source:
         handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         source = Source(path, kind, fmt, handle, raw, size, bom=sample.startswith(b"\xef\xbb\xbf"))
         if fmt == "csv":
-            _read_header(source, text)
+            _read_header(source, text, whole_file=len(sample) == size)
         return source
     except BaseException:
         raw.close()
@@ -152,7 +152,8 @@ def _check_text(path: Path, sample: bytes) -> str:
     try:
         return sample.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 3:  # the sample cut a character in two
+        cut = len(sample) == SAMPLE_BYTES and exc.reason == "unexpected end of data"
+        if cut:  # the sample cut a character in two
             return sample[: exc.start].decode("utf-8-sig")
         raise Unreadable(
             f"{path.name} is not UTF-8 text (byte {exc.start + 1} cannot be read); "
@@ -172,13 +173,15 @@ def sniff_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
-def _read_header(source: Source, sample: str) -> None:
+def _read_header(source: Source, sample: str, whole_file: bool) -> None:
     source.delimiter = sniff_delimiter(sample)
     reader = csv.reader(io.StringIO(sample), delimiter=source.delimiter)
     rows = (row for row in reader if any(cell.strip() for cell in row))
     header = next(rows, None)
     if header is None:
         raise Unreadable(f"{source.path.name} is empty")
+    if whole_file and next(rows, None) is None:
+        raise Unreadable(f"{source.path.name} has a header but no lines to import")
     names = [cell.strip() for cell in header]
     if names[-2:] == REJECT_COLUMNS:  # a rejected-lines file, fixed and imported again
         names = names[:-2] + ["", ""]
