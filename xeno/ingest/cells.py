@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 AMOUNT_EXAMPLE = "1299.00, 1,299.00 or ₹ 1,29,999.50"
 # A currency mark only in front, as shops print it: ₹, Rs or Rs. and INR, any case.
@@ -40,6 +41,7 @@ def check_date_format(fmt: str) -> None:
         raise ValueError(f'"{fmt}" reads no date; use strftime codes such as %d/%m/%Y or %Y%m%d')
 
 
+@lru_cache(maxsize=4096)  # a file holds a few hundred distinct days over many lines
 def parse_date(text: str, fmt: str) -> str:
     """A date written in `fmt` (strftime codes) as the ISO 8601 text the schemas read."""
     try:

@@ -60,12 +60,21 @@ IsoDateTime = Annotated[datetime, BeforeValidator(iso_datetime)]
 def check_attributes(value: dict[str, Any]) -> dict[str, Any]:
     """At most 16 KiB of JSON and 10 levels of nesting (the object itself is level 1)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
+    bound = 0  # bytes the JSON can take at most: 6 a character (an escape), 32 a scalar
     while stack:
         item, depth = stack.pop()
         if depth > MAX_ATTRIBUTES_DEPTH:
             raise ValueError(f"nests deeper than {MAX_ATTRIBUTES_DEPTH} levels")
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+        children = list(item.values()) if isinstance(item, dict) else item
+        keys = item.keys() if isinstance(item, dict) else ()
+        bound += 2 + sum(6 * len(k) + 4 for k in keys) + len(children)
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+            else:
+                bound += 6 * len(child) + 2 if isinstance(child, str) else 32
+    if bound <= MAX_ATTRIBUTES_BYTES:
+        return value  # surely small enough: most records, and no need to encode them
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
     if size > MAX_ATTRIBUTES_BYTES:
         raise ValueError(f"is {size} bytes of JSON; at most {MAX_ATTRIBUTES_BYTES} are allowed")
@@ -96,6 +105,10 @@ Phone = Annotated[
 
 
 def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):  # nearly every field: no walk needed
+        return "\x00" in value
+    if not isinstance(value, dict | list):
+        return False
     stack = [value]
     while stack:
         item = stack.pop()
