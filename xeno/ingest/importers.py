@@ -34,7 +34,7 @@ MODELS = {"customers": CustomerIn, "orders": OrderIn}
 DATE_FIELDS = {"customers": ("signup_at",), "orders": ("ordered_at",)}
 LISTED = 20
 IN_FLIGHT = 20
-DRAIN_EVERY = 5  # batches; ~5000 rows per store call, the size the bulk writer likes
+STALL_SECONDS = 1.0
 PROGRESS_EVERY = 1000
 WAIT_HINT_SECONDS = 30
 
@@ -187,7 +187,7 @@ class Importer:
         self.pending: list[dict[str, Any]] = []
         self.pending_lines: list[Line] = []
         self.in_flight: dict[str, _Batch] = {}
-        self.published = self.database_rejected = self.since_drain = 0
+        self.published = self.database_rejected = 0
         self._shown = 0
 
     def run(self) -> Report:
@@ -199,7 +199,7 @@ class Importer:
                 if count % PROGRESS_EVERY == 0:
                     self._show_progress()
             self._flush()
-            self._settle(wait=True)
+            self._wait(0)
         finally:
             self.rejects.close()
         self._show_progress()
@@ -285,9 +285,8 @@ class Importer:
         batch_id = streams.publish(self.kind, self.pending)
         self.in_flight[batch_id] = _Batch(self.pending_lines)
         self.pending, self.pending_lines = [], []
-        self.since_drain += 1
-        if embedded():
-            self._settle(wait=False)  # stored already: publishing ran the drain in-process
+        self._collect_done()
+        if embedded():  # publishing ran the drain in-process: not done means it failed
             if batch_id in self.in_flight:
                 first = self.in_flight[batch_id].lines[0].number
                 stored = self.published - len(self.in_flight[batch_id].lines) - self.report.repeated
@@ -297,30 +296,42 @@ class Importer:
                     "again is safe",
                     max(stored, 0),
                 )
-        elif self.since_drain >= DRAIN_EVERY or len(self.in_flight) >= IN_FLIGHT:
-            self._settle(wait=len(self.in_flight) >= IN_FLIGHT)
+        elif len(self.in_flight) >= IN_FLIGHT:
+            self._wait(IN_FLIGHT // 2)
 
-    def _settle(self, wait: bool) -> None:
-        """Drain our stream inline, then collect finished batches (all of them if `wait`)."""
-        waited_since = time.monotonic()
+    def _wait(self, at_most: int) -> None:
+        """Wait until at most `at_most` batches are in flight.
+
+        Workers store what this import publishes while it reads on, so reading and storing
+        overlap. When no batch finishes for STALL_SECONDS (no worker runs, or they are busy)
+        the import drains the stream itself, as one more consumer of the group.
+        """
+        progressed = started = time.monotonic()
         hinted = False
-        while self.in_flight:
-            if not embedded():
-                streams.drain_stream(self.kind, wait=False)
-                self.since_drain = 0
-            for batch_id in list(self.in_flight):
-                status = streams.batch_status(batch_id)
-                if status is None or status["status"] == "done":
-                    self._collect(batch_id, status)
-            if not wait or not self.in_flight:
-                return
-            if not hinted and time.monotonic() - waited_since > WAIT_HINT_SECONDS:
-                hinted = True
-                self.notify(
-                    "Waiting for `xeno worker` to store lines it took from this import"
-                    " (Ctrl-C stops waiting; what is published is stored all the same)."
-                )
-            time.sleep(0.1)
+        while len(self.in_flight) > at_most:
+            before = len(self.in_flight)
+            self._collect_done()
+            now = time.monotonic()
+            if len(self.in_flight) < before:
+                progressed = now
+            elif now - progressed > STALL_SECONDS:
+                if streams.drain_stream(self.kind, wait=False):
+                    progressed = time.monotonic()
+                    continue
+                if not hinted and now - started > WAIT_HINT_SECONDS:
+                    hinted = True  # another consumer holds entries of ours: it will finish
+                    self.notify(
+                        "Waiting for `xeno worker` to store lines it took from this import"
+                        " (Ctrl-C stops waiting; what is published is stored all the same)."
+                    )
+            time.sleep(0.05)
+
+    def _collect_done(self) -> None:
+        """Take in every finished batch: count what the database refused, free its lines."""
+        for batch_id in list(self.in_flight):
+            status = streams.batch_status(batch_id)
+            if status is None or status["status"] == "done":
+                self._collect(batch_id, status)
 
     def _collect(self, batch_id: str, status: dict[str, Any] | None) -> None:
         batch = self.in_flight.pop(batch_id)
