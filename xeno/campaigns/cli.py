@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from pydantic import ValidationError
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from xeno.campaigns import service as campaigns
 from xeno.campaigns.schemas import CampaignIn, RetryIn
@@ -25,6 +25,13 @@ STALL_SECONDS = 30
 campaign_cli = AppGroup("campaign", help="Send campaigns and see how they went.")
 
 
+class _QuietRequests(WSGIRequestHandler):
+    """No access-log line per request: one receipt each would bury the progress bar."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing."""
+
+
 @contextmanager
 def serving_locally() -> Iterator[None]:
     """Embedded mode has no web server: serve this app on a free local port meanwhile.
@@ -32,7 +39,7 @@ def serving_locally() -> Iterator[None]:
     The dummy vendor still calls the receipt API over HTTP, so it needs somewhere to call.
     """
     app = current_app._get_current_object()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietRequests)
     previous = app.config["PUBLIC_URL"]
     app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

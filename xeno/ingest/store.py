@@ -28,7 +28,7 @@ customers: Table = Customer.__table__
 orders: Table = Order.__table__
 
 CUSTOMER_FIELDS = ("name", "email", "phone", "city", "attributes", "updated_at")
-ORDER_FIELDS = ("customer_external_id", "amount", "ordered_at", "updated_at")
+ORDER_FIELDS = ("customer_external_id", "amount", "ordered_at", "attributes", "updated_at")
 
 
 def _latest_by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -112,6 +112,7 @@ def store_orders(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
             "customer_external_id": r["customer_id"],
             "amount": Decimal(r["amount"]),
             "ordered_at": _when(r["ordered_at"]),
+            "attributes": r.get("attributes"),
             "created_at": now,
             "updated_at": now,
             "version": r[VERSION],

@@ -11,6 +11,8 @@ from typing import Any
 
 from dotenv import load_dotenv
 from pymysql.constants import CLIENT
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 GOOGLE_DISCOVERY = "https://accounts.google.com/.well-known/openid-configuration"
 SESSION_MAX_AGE = timedelta(days=7)  # SPEC: a session dies 7 days after sign-in, used or not
@@ -55,19 +57,50 @@ def _seconds(env: Mapping[str, str], variable: str, default: float) -> float:
     if not seconds > 0:
         raise ConfigError(f"{variable} must be a positive number of seconds, not {value!r}")
     return seconds
+EMBEDDED_DATABASE = "xeno.sqlite3"
+
+
+def load_env_file() -> None:
+    """Read a `.env` in the working folder into the environment (set variables win)."""
+    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+
+
+def instance_path() -> str | None:
+    """`XENO_INSTANCE_PATH`, where the embedded database lives; None for Flask's default.
+
+    The test suite points it at a temporary folder so it never touches a running demo's data.
+    """
+    value = os.environ.get("XENO_INSTANCE_PATH")
+    return os.path.abspath(value) if value else None
+
+
+def embedded_database_url(instance: str) -> str:
+    """The SQLite file every command and `xeno demo` share when XENO_DATABASE_URL is unset."""
+    return "sqlite:///" + os.path.join(instance, EMBEDDED_DATABASE)
+
+
+def _rate(value: str | None) -> float:
+    try:
+        rate = float(value or 0.10)
+    except ValueError:
+        raise ConfigError(
+            f'XENO_VENDOR_FAILURE_RATE must be a number from 0 to 1, not "{value}"'
+        ) from None
+    if not 0 <= rate <= 1:
+        raise ConfigError(f"XENO_VENDOR_FAILURE_RATE must be a number from 0 to 1, not {value}")
+    return rate
 
 
 def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read SPEC's variables (and a `.env` in the working folder) into Flask config keys."""
     if env is None:
-        load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+        load_env_file()
         env = os.environ
     demo = _flag(env.get("XENO_DEV_LOGIN"), False)
-    database_url = env.get("XENO_DATABASE_URL") or (
-        "sqlite:///" + os.path.join(instance_path, "demo.sqlite3" if demo else "xeno.sqlite3")
-    )
+    database_url = env.get("XENO_DATABASE_URL") or embedded_database_url(instance_path)
     return {
         "DEMO_MODE": demo,
+        "EMBEDDED_DATABASE": not env.get("XENO_DATABASE_URL"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": env.get("XENO_REDIS_URL") or None,
         "SECRET_KEY": env.get("XENO_SECRET_KEY") or None,
@@ -79,7 +112,7 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "ALLOWED_EMAILS": _csv(env.get("XENO_ALLOWED_EMAILS")),
         "DEV_LOGIN": demo,
         "RECEIPT_SECRET": env.get("XENO_RECEIPT_SECRET") or None,
-        "VENDOR_FAILURE_RATE": float(env.get("XENO_VENDOR_FAILURE_RATE") or 0.10),
+        "VENDOR_FAILURE_RATE": _rate(env.get("XENO_VENDOR_FAILURE_RATE")),
         "PUBLIC_URL": (env.get("XENO_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
         # The vendor's send endpoint; unset = this app's own dummy vendor at PUBLIC_URL.
         "VENDOR_URL": env.get("XENO_VENDOR_URL") or None,
@@ -116,14 +149,22 @@ def frequency_cap(value: Any) -> tuple[int, int] | None:
 
 def finalise(config: dict[str, Any]) -> None:
     """Fill demo-mode secrets and refuse an unsafe production start-up."""
-    demo = config["DEMO_MODE"]
     config["FREQUENCY_CAP"] = frequency_cap(config.get("FREQUENCY_CAP"))
+    try:
+        make_url(config["SQLALCHEMY_DATABASE_URI"])
+    except ArgumentError:
+        raise ConfigError(
+            "XENO_DATABASE_URL is not a database URL; write it like "
+            "mysql+pymysql://user:password@host:3306/xeno"
+        ) from None
+    # A command on the embedded database (no XENO_DATABASE_URL) serves no one but its user.
+    relaxed = config["DEMO_MODE"] or config.get("TESTING") or config.get("CLI_EMBEDDED")
     for key, variable in (
         ("SECRET_KEY", "XENO_SECRET_KEY"),
         ("RECEIPT_SECRET", "XENO_RECEIPT_SECRET"),
     ):
         if not config.get(key):
-            if not (demo or config.get("TESTING")):
+            if not relaxed:
                 raise ConfigError(
                     f"{variable} is required outside demo mode; set it in the environment"
                 )

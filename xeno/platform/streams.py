@@ -90,18 +90,26 @@ def ensure_group(conn: redis.Redis, key: str) -> None:
             raise
 
 
-def drain_stream(name: str, consumer: str | None = None, max_reads: int | None = None) -> int:
-    """Apply a stream's entries until it is empty (or `max_reads` reads); return the count."""
+def drain_stream(
+    name: str, consumer: str | None = None, max_reads: int | None = None, wait: bool = True
+) -> int:
+    """Apply a stream's entries until it is empty (or `max_reads` reads); return the count.
+
+    `wait=False` is for a publisher that drains its own entries as it goes (`xeno import`):
+    no blocking reads, and the drain flag is left to the job its publishes queued.
+    """
     conn = connection()
     key = stream_key(name)
-    # Clear the flag first: a publish from now on queues a new drain, so none is stranded.
-    conn.delete(f"xeno:drain:{name}")
+    if wait:
+        # Clear the flag first: a publish from now on queues a new drain, so none is stranded.
+        conn.delete(f"xeno:drain:{name}")
     ensure_group(conn, key)
     consumer = consumer or consumer_name()
     store = registered()[name]
     idle_ms = int(current_app.config.get("STREAM_RECLAIM_IDLE_MS", 60_000))
     # In-process (fakeredis, synchronous jobs) nothing else can publish while we read.
-    first_wait, gather_ms = (None, 0) if embedded() else (FIRST_WAIT_MS, gather_window_ms(name))
+    quick = embedded() or not wait
+    first_wait, gather_ms = (None, 0) if quick else (FIRST_WAIT_MS, gather_window_ms(name))
     count, handled = 8, 0
     for _ in range(max_reads) if max_reads is not None else itertools.count():
         reclaimed = reclaim(conn, key, consumer, idle_ms)
