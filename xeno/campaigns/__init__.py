@@ -6,11 +6,14 @@ from flask import Flask
 
 from xeno.campaigns import api, pages
 from xeno.campaigns.delivery import store_receipts
+from xeno.campaigns.log import customer_messages
+from xeno.customers.profile import register_section
 from xeno.platform import streams
 
 
 def init_app(app: Flask) -> None:
-    """The campaigns API and pages, and the receipts stream's store."""
+    """The campaigns API and pages, the receipts stream's store, customers' messages."""
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     streams.register(app, "receipts", store_receipts)
+    register_section(app, "messages", customer_messages)

@@ -75,6 +75,18 @@ class InvalidTemplate(XenoError):
     status, code = 422, "invalid_template"
 
 
+class NameTaken(XenoError):
+    """Another saved segment already has this name (ignoring case)."""
+
+    status, code = 422, "name_taken"
+
+
+class EditConflict(XenoError):
+    """An edit made from an older version than the stored one; `segment` is the current one."""
+
+    status, code = 409, "edit_conflict"
+
+
 class BrokerUnavailable(XenoError):
     status, code = 503, "broker_unavailable"
 

@@ -22,6 +22,7 @@ ERROR_TEXT = {
     400: "Invalid JSON or an invalid rule",
     401: "No or invalid credentials",
     404: "Not found",
+    409: "Conflict with the stored state",
     413: "Body over 1 MiB or more than 1000 records",
     415: "Body is not JSON",
     422: "Validation failed",
@@ -54,6 +55,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     auth: str = "token_or_session"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    media: str = "application/json"
 
 
 def documented(
@@ -65,11 +67,15 @@ def documented(
     errors: tuple[int, ...] = (),
     auth: str = "token_or_session",
     tags: tuple[str, ...] = (),
+    media: str = "application/json",
 ) -> Callable[[F], F]:
-    """Attach an operation's description to its view (apply it outermost)."""
+    """Attach an operation's description to its view (apply it outermost).
+
+    `media` is the success answer's content type (`text/csv` for the exports).
+    """
 
     def decorate(view: F) -> F:
-        view.openapi = Operation(summary, responses, body, query, errors, auth, tags)  # type: ignore[attr-defined]
+        view.openapi = Operation(summary, responses, body, query, errors, auth, tags, media)  # type: ignore[attr-defined]
         return view
 
     return decorate
@@ -124,7 +130,7 @@ def _operation(
         schema = _schema_of(model, defs)
         entry: dict[str, Any] = {"description": "OK" if status < 300 else str(status)}
         if schema is not None:
-            entry["content"] = {"application/json": {"schema": schema}}
+            entry["content"] = {op.media: {"schema": schema}}
         responses[str(status)] = entry
     for status in sorted(set(op.errors)):
         responses[str(status)] = {

@@ -136,6 +136,35 @@ class _Walk:
         return customer_json(row)
 
 
+def annotate(
+    node: Node, now: dt.datetime
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], ColumnElement[bool]]]]:
+    """The explain tree of a rule without counts, and every node with its expression.
+
+    Selecting the expressions over one customer row and setting each node's `matches`
+    traces that customer through the rule, as `explain(rule, customer_id)` does.
+    """
+    visited: list[tuple[dict[str, Any], ColumnElement[bool]]] = []
+
+    def walk(item: Node) -> dict[str, Any]:
+        out: dict[str, Any]
+        if isinstance(item, (And, Or)):
+            kind = "and" if isinstance(item, And) else "or"
+            out = {"type": kind, "children": [walk(child) for child in item.children]}
+        elif isinstance(item, Not):
+            out = {"type": "not", "child": walk(item.child)}
+        else:
+            out = to_json(item)
+            resolved = _resolved(item, now)
+            if resolved:
+                out["resolved"] = resolved
+        out["rule"] = render(item)
+        visited.append((out, where(item, now)))
+        return out
+
+    return walk(node), visited
+
+
 def _scalar(query: Any) -> int:
     return int(db.session.scalar(query) or 0)
 
