@@ -24,14 +24,13 @@ PARTITION = 2000  # rows fetched from the server at a time, and rows per CSV chu
 Shape = Callable[[Any], Sequence[Any]]
 
 
-def streamed_rows(statement: Executable, shape: Shape, partition: int = PARTITION) -> Iterator[
-    list[Sequence[Any]]
-]:
+def streamed_rows(
+    statement: Executable, shape: Shape, partition: int | None = None
+) -> Iterator[list[Sequence[Any]]]:
     """Yield lists of shaped rows of `statement`, read through a server-side cursor."""
+    per = partition or PARTITION
     with db.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=partition).execute(
-            statement
-        )
+        result = conn.execution_options(stream_results=True, yield_per=per).execute(statement)
         for rows in result.partitions():
             yield [shape(row) for row in rows]
 
