@@ -106,9 +106,13 @@ def test_a_missing_or_forged_signature_is_401_and_publishes_nothing(app, api, br
     assert log_counts(app, cid) == {"PENDING": 10}
 
 
-def test_a_token_is_not_a_signature(app, api, campaign):
+def test_a_token_is_not_a_signature(app, api, broker, campaign):
+    before = broker.xlen(xstreams.stream_key("receipts"))
     response = api.post("/receipts", {"log_id": campaign[1][0], "status": "SENT"})
-    assert response.status_code == 401
+    api.drain()
+    assert response.status_code == 401 and response.json["error"] == "unauthorized"
+    assert broker.xlen(xstreams.stream_key("receipts")) == before
+    assert log_counts(app, campaign[0]) == {"PENDING": 10}
 
 
 def test_a_signature_over_other_bytes_is_refused(app, api, campaign):
@@ -120,7 +124,9 @@ def test_a_signature_over_other_bytes_is_refused(app, api, campaign):
     other = json.dumps({"log_id": campaign[1][1], "status": "SENT"}).encode()
     response = api.client.post("/api/v1/receipts", data=other, content_type="application/json",
                                headers={"X-Xeno-Signature": sign(body, "test-receipt-secret")})
-    assert response.status_code == 401
+    api.drain()
+    assert response.status_code == 401 and response.json["error"] == "unauthorized"
+    assert log_counts(app, campaign[0]) == {"PENDING": 10}
 
 
 @pytest.mark.parametrize(

@@ -221,7 +221,7 @@ def test_unknown_batch_is_404(api):
 
 def test_batches_are_token_only(app, client, api):
     response = client.get("/api/v1/batches/x")
-    assert response.status_code == 401
+    assert response.status_code == 401 and response.json["error"] == "unauthorized"
 
 
 def test_ingestion_uses_a_fixed_number_of_statements_per_batch(app, api):

@@ -172,7 +172,7 @@ def test_render_turns_the_builders_tree_into_rule_text(signed_in):
                                   "value": {"kind": "relative", "amount": 3, "unit": "months"}}},
     ]}  # fmt: skip
     response = signed_in.post(
-        "/segments/render", json={"tree": tree}, headers={"X-CSRFToken": csrf(signed_in)}
+        "/api/v1/segments/render", json={"tree": tree}, headers={"X-CSRFToken": csrf(signed_in)}
     )
     assert response.status_code == 200
     rule = "spend > 10000 AND visits <= 3 AND NOT last_visit >= 3 months ago"
@@ -192,7 +192,7 @@ def test_render_turns_the_builders_tree_into_rule_text(signed_in):
 )  # fmt: skip
 def test_render_refuses_a_bad_tree_with_a_json_error(signed_in, body, status):
     response = signed_in.post(
-        "/segments/render", json=body, headers={"X-CSRFToken": csrf(signed_in)}
+        "/api/v1/segments/render", json=body, headers={"X-CSRFToken": csrf(signed_in)}
     )
     assert response.status_code == status
     assert response.json["error"] in ("invalid_rule", "validation_failed")
@@ -200,4 +200,4 @@ def test_render_refuses_a_bad_tree_with_a_json_error(signed_in, body, status):
 
 def test_render_needs_the_csrf_header(signed_in):
     tree = {"type": "condition", "field": "spend", "op": "is empty"}
-    assert signed_in.post("/segments/render", json={"tree": tree}).status_code == 400
+    assert signed_in.post("/api/v1/segments/render", json={"tree": tree}).status_code == 400

@@ -179,7 +179,10 @@ def test_segment_update_size_follows_new_orders(shop):
 def test_segment_update_needs_name_or_rule(api, body):
     created = api.post("/segments", {"name": "A", "rule": "visits > 1"}).json
     response = api.client.put(f"/api/v1/segments/{created['id']}", json=body, headers=api.headers)
-    assert response.status_code == 422
+    assert response.status_code == 422 and response.json["error"] == "validation_failed"
+    assert response.json["errors"]
+    stored = api.get(f"/segments/{created['id']}").json
+    assert (stored["name"], stored["rule"]) == ("A", "visits > 1")
 
 
 def test_segment_update_bad_rule_is_400_and_keeps_old(api):

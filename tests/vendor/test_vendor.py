@@ -22,11 +22,16 @@ def test_sign_and_verify():
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Xeno-Signature": "sha256=" + "a" * 64}])
-def test_vendor_send_needs_a_valid_signature(api, headers):
+def test_vendor_send_needs_a_valid_signature(api, headers, monkeypatch):
+    from xeno.platform import broker as xbroker
+
+    queued = []
+    monkeypatch.setattr(xbroker, "background", lambda func, *a, **kw: queued.append(func))
     body = json.dumps({"messages": [{"log_id": 1, "to": "x", "text": "Hi"}]})
     response = api.client.post("/api/v1/vendor/send", data=body, headers=headers,
                                content_type="application/json")
-    assert response.status_code == 401
+    assert response.status_code == 401 and response.json["error"] == "unauthorized"
+    assert queued == []  # nothing reaches the vendor's queue without a signature
 
 
 @pytest.mark.parametrize(
@@ -34,7 +39,20 @@ def test_vendor_send_needs_a_valid_signature(api, headers):
     [{"messages": []}, {"messages": [{"log_id": "1", "text": "x"}]}, {"nope": 1}],
 )
 def test_vendor_send_validates(api, payload):
-    assert signed_post(api.client, "/vendor/send", payload).status_code == 422
+    response = signed_post(api.client, "/vendor/send", payload)
+    assert response.status_code == 422 and response.json["error"] == "validation_failed"
+    assert response.json["errors"]
+
+
+def test_vendor_send_over_1000_messages_is_413(api, monkeypatch):
+    from xeno.platform import broker as xbroker
+
+    queued = []
+    monkeypatch.setattr(xbroker, "background", lambda func, *a, **kw: queued.append(func))
+    messages = [{"log_id": n, "to": "x", "text": "Hi"} for n in range(1, 1002)]
+    response = signed_post(api.client, "/vendor/send", {"messages": messages})
+    assert response.status_code == 413 and response.json["error"] == "too_large"
+    assert "1001" in response.json["message"] and queued == []
 
 
 def test_vendor_send_queues_one_job_per_chunk(app, api, broker, monkeypatch):

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import time
 
+from flask import current_app
 from sqlalchemy import select
 
 from xeno.db.models import ApiToken
@@ -16,7 +17,6 @@ PREFIX = "xeno_"
 # A revoked token stops working within this long; each process checks a token against the
 # database at most once per period, so ingestion stays off the database all the same.
 CACHE_SECONDS = 5.0
-_cache: dict[str, tuple[int | None, float]] = {}
 
 
 def hash_token(token: str) -> str:
@@ -36,6 +36,10 @@ def verify_token(token: str) -> int | None:
     """Return the token's id if valid; cached briefly so ingestion stays off the database."""
     digest = hash_token(token)
     now = time.monotonic()
+    # per app, not per module: two apps in one process (tests, CLI) never share answers
+    _cache: dict[str, tuple[int | None, float]] = current_app.extensions.setdefault(
+        "xeno_token_cache", {}
+    )
     cached = _cache.get(digest)
     if cached and cached[1] > now:
         return cached[0]

@@ -124,20 +124,15 @@ DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
 COUNT_CAP = 10_000
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_filter(q: str) -> ColumnElement[bool] | None:
     """The text anywhere in name, email or city, or the exact external id; None for none."""
     q = q.strip()[:200]
     if not q:
         return None
-    pattern = f"%{_escape_like(q)}%"
     return or_(
-        Customer.name.like(pattern, escape="\\"),
-        Customer.email.like(pattern, escape="\\"),
-        Customer.city.like(pattern, escape="\\"),
+        Customer.name.contains(q, autoescape=True),
+        Customer.email.contains(q, autoescape=True),
+        Customer.city.contains(q, autoescape=True),
         Customer.external_id == q,
     )
 

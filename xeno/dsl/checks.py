@@ -33,8 +33,7 @@ ACCEPTS: dict[str, tuple[type, ...]] = {
     "number": (Number,), "integer": (Number,), "text": (String,),
     "datetime": (Date, DateTime, Relative, Today),
 }
-OPERATOR_WORDS = ("=", "!=", "<>", ">", ">=", "<", "<=", "between", "in", "not in",
-                  "contains", "starts with", "ends with", "is empty", "is not empty")
+
 
 
 def suggest(word: str, choices: list[str]) -> str | None:

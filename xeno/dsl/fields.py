@@ -13,17 +13,20 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table
 
 from . import derived
+from .tree import EMPTY_OPS, LIST_OPS, OPERATORS, ORDER_OPS, TEXT_OPS
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "xeno.segment_fields"
 TYPES = ("number", "integer", "datetime", "text")
-_BASE_OPS = ("=", "!=", "in", "not in", "is empty", "is not empty")
+# Every type's operators, in the order the builder's menus show them, from tree.OPERATORS.
+_BASE_OPS = ("=", "!=") + tuple(op for op in OPERATORS if op in LIST_OPS | EMPTY_OPS)
+_ORDERED_OPS = tuple(op for op in OPERATORS if op in ORDER_OPS) + ("between",)
 TYPE_OPERATORS: dict[str, tuple[str, ...]] = {
-    "number": _BASE_OPS + (">", ">=", "<", "<=", "between"),
-    "integer": _BASE_OPS + (">", ">=", "<", "<=", "between"),
-    "datetime": _BASE_OPS + (">", ">=", "<", "<=", "between"),
-    "text": _BASE_OPS + ("contains", "starts with", "ends with"),
+    "number": _BASE_OPS + _ORDERED_OPS,
+    "integer": _BASE_OPS + _ORDERED_OPS,
+    "datetime": _BASE_OPS + _ORDERED_OPS,
+    "text": _BASE_OPS + tuple(op for op in OPERATORS if op in TEXT_OPS),
 }
 TYPE_WORDS = {"number": "a number", "integer": "a whole number",
               "datetime": "a date-time", "text": "text"}
@@ -81,14 +84,16 @@ class Field:
 
 
 class Registry:
-    """Fields by name; built-ins register at import, plug-ins on first use."""
+    """Fields by name; built-ins and plug-ins register on first use, not at import."""
 
     def __init__(self) -> None:
         self._fields: dict[str, Field] = {}
+        self._builtins_loaded = False
         self._plugins_loaded = False
 
     def register(self, item: Field, replace: bool = False) -> Field:
         """Add a field; a second field with the same name is refused unless `replace`."""
+        self._ensure_builtins()
         if not isinstance(item, Field):
             raise TypeError(f"expected a Field, got {type(item).__name__}")
         if item.name in self._fields and not replace:
@@ -98,6 +103,7 @@ class Registry:
 
     def unregister(self, name: str) -> None:
         """Remove a field (tests and plug-in reloads)."""
+        self._ensure_builtins()
         self._fields.pop(name.lower(), None)
 
     def get(self, name: str) -> Field | None:
@@ -117,7 +123,14 @@ class Registry:
         """Return the names of every enabled field."""
         return [f.name for f in self.all()]
 
+    def _ensure_builtins(self) -> None:
+        if not self._builtins_loaded:
+            self._builtins_loaded = True
+            for item in builtin_fields():
+                self._fields.setdefault(item.name, item)
+
     def _ensure_plugins(self) -> None:
+        self._ensure_builtins()
         if not self._plugins_loaded:
             self._plugins_loaded = True
             self.load_entry_points()
@@ -173,5 +186,3 @@ def builtin_fields() -> Iterable[Field]:
 
 
 registry = Registry()
-for _field in builtin_fields():
-    registry.register(_field)

@@ -9,6 +9,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from .checks import suggest
 from .errors import RuleError, caret, position_after
+from .tree import OPERATORS
 
 # Lark's terminal names → words, in the order they are listed to the user
 DISPLAY: dict[str, str] = {
@@ -38,8 +39,9 @@ DISPLAY: dict[str, str] = {
     "$END": "the end of the rule",
 }
 VALUES = frozenset({"NUMBER", "STRING", "DATE", "DATETIME", "TODAY"})
-OPERATORS = frozenset({"CMP_OP", "BETWEEN", "IN", "CONTAINS", "STARTS", "ENDS", "IS"})
-OPERATOR_WORDS = ["between", "in", "contains", "starts", "ends", "is", "not"]
+OPERATOR_TERMINALS = frozenset({"CMP_OP", "BETWEEN", "IN", "CONTAINS", "STARTS", "ENDS", "IS"})
+# the words an operator starts with, for did-you-mean on a misspelt one
+OPERATOR_WORDS = sorted({op.split()[0] for op in OPERATORS if op[0].isalpha()})
 
 
 def words(names: Iterable[str]) -> list[str]:
@@ -89,7 +91,7 @@ def syntax_error(exc: UnexpectedInput, text: str) -> RuleError:
         message = f"expected a value{after}"
         if token.type == "FIELD":
             hint = f'text values need quotes: "{token.value}"'
-    elif names & OPERATORS:
+    elif names & OPERATOR_TERMINALS:
         message = f"expected an operator{after}, not '{token.value}'"
     elif "FIELD" in names:
         message = f"expected a condition{after}, not '{token.value}'"
@@ -104,7 +106,7 @@ def syntax_error(exc: UnexpectedInput, text: str) -> RuleError:
 def _missing(names: set[str], after: str, previous: Token | None) -> str:
     if names & VALUES and "FIELD" not in names:
         return f"expected a value{after}"
-    if names & OPERATORS:
+    if names & OPERATOR_TERMINALS:
         return f"expected an operator{after}"
     if "FIELD" in names:
         return f"expected a condition{after}"
@@ -115,7 +117,7 @@ def _missing(names: set[str], after: str, previous: Token | None) -> str:
 
 def _token_hint(token: Token, names: set[str]) -> str | None:
     value = str(token.value)
-    if token.type == "FIELD" and names & OPERATORS:
+    if token.type == "FIELD" and names & OPERATOR_TERMINALS:
         close = suggest(value, OPERATOR_WORDS)
         if close:
             return f"did you mean '{close.upper()}'?"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .errors import RuleError
-from .tree import Date, DateTime, Number, Relative, Today, Value
+from .tree import Date, DateTime, Relative, Today, Value
 
 DAY = dt.timedelta(days=1)
 MAX_RELATIVE = {"days": 366_000, "weeks": 52_300, "months": 12_000, "years": 1_000}
@@ -131,9 +131,3 @@ def snap(op: str, number: Decimal, scale: int, limit: Decimal) -> tuple[str, Dec
     if op in ("=", "!="):
         return op == "!="
     return {">": (">", floor), ">=": (">=", ceil), "<": ("<", ceil), "<=": ("<=", floor)}[op]
-
-
-def number_of(value: Value) -> Decimal:
-    """Return the Decimal of a Number value."""
-    assert isinstance(value, Number)
-    return value.value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from xeno.auth.guard import api_auth_required, current_actor
-from xeno.dsl import registry
+from xeno.dsl import from_json, registry, render, to_json
 from xeno.platform.exports import csv_response
 from xeno.platform.http import read_body, read_query
 from xeno.platform.openapi import documented
@@ -17,12 +17,14 @@ from xeno.segments.schemas import (
     ExplainOut,
     FieldsOut,
     PreviewOut,
+    RenderedOut,
     RuleIn,
     SegmentIn,
     SegmentListQuery,
     SegmentOut,
     SegmentPageOut,
     SegmentUpdate,
+    TreeIn,
 )
 
 bp = Blueprint("api_segments", __name__, url_prefix="/api/v1")
@@ -59,6 +61,21 @@ def explain_segment():
     """Per-node counts and resolved dates of a rule; with customer_id, that customer's trace."""
     body = read_body(ExplainIn)
     return jsonify(explain(body.rule, body.customer_id))
+
+
+@bp.post("/segments/render")
+@documented(
+    "Turn the visual builder's rule tree into normalised rule text",
+    body=TreeIn,
+    responses={200: RenderedOut},
+    errors=RULE_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def render_tree():
+    """The builder's JSON tree as normalised rule text, checked like text: `{"rule", "tree"}`."""
+    node = from_json(read_body(TreeIn).tree)
+    return jsonify(rule=render(node), tree=to_json(node))
 
 
 @bp.get("/segments/fields")

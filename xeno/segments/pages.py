@@ -1,20 +1,19 @@
-"""Segment pages: the list, the builder (visual and text), and the builder's render helper.
+"""Segment pages: the list and the builder (visual and text).
 
 The builder works without JavaScript as a plain form: the Rule box posts here and the
 page comes back with the audience size, a sample and per-condition counts (or the error
 at its line and column). With JavaScript the same form talks to the segments API, and
-`POST /segments/render` turns the visual builder's JSON tree into the rule's text.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from xeno.customers.service import headline_figures
-from xeno.dsl import RuleError, from_json, parse, render, to_json
+from xeno.dsl import RuleError, parse, to_json
 from xeno.platform.errors import NotFound
 from xeno.segments import service as segments
 from xeno.segments.explain import explain
@@ -121,17 +120,3 @@ def segment_delete(segment_id: int):
     segments.delete_segment(segment_id)
     flash(f"Segment “{name}” deleted.", "success")
     return redirect(url_for("segment_pages.segment_list"))
-
-
-@bp.post("/segments/render")
-def render_tree():
-    """Turn the builder's JSON tree into normalised rule text: `{"rule", "tree"}`."""
-    body = request.get_json(silent=True)
-    tree = body.get("tree") if isinstance(body, dict) else None
-    if tree is None:
-        return jsonify(error="validation_failed", message='send {"tree": {...}}'), 422
-    try:
-        node = from_json(tree)
-    except RuleError as error:
-        return jsonify(error.to_dict()), 400
-    return jsonify(rule=render(node), tree=to_json(node))

@@ -23,6 +23,19 @@ class RuleIn(_Body):
     rule: str
 
 
+class TreeIn(_Body):
+    """`{"tree": {...}}`: the visual builder's JSON rule tree (checked like rule text)."""
+
+    tree: dict[str, Any]
+
+
+class RenderedOut(BaseModel):
+    """A rule tree as normalised text, and the tree as the text parses back."""
+
+    rule: str
+    tree: dict[str, Any]
+
+
 class ExplainIn(RuleIn):
     """A rule and, optionally, the external id of a customer to trace through it."""
 

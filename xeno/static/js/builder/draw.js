@@ -1,0 +1,151 @@
+// Drawing the builder: a group is a head (NOT, AND/OR, its count, add and remove buttons) over
+// its children; a condition is a row of field, operator and value controls over its figures.
+// Every control edits the model and calls `changed(redraw, focusId)`.
+import { el } from "../lib.js";
+
+const OP_LABELS = {
+  "=": "=", "!=": "≠", ">": ">", ">=": "≥", "<": "<", "<=": "≤",
+  "between": "between", "in": "is one of", "not in": "is none of",
+  "contains": "contains", "starts with": "starts with", "ends with": "ends with",
+  "is empty": "is empty", "is not empty": "is not empty"
+};
+const TIME_OP_LABELS = { ">": "after (>)", ">=": "on or after (≥)", "<": "before (<)", "<=": "on or before (≤)" };
+const UNITS = ["days", "weeks", "months", "years"];
+const MODES = [["relative", "N … ago"], ["date", "date"], ["today", "today"], ["datetime", "date-time (UTC)"]];
+
+// Redraw the whole tree into `container`, keeping the focus on the control that had it.
+export function drawTree(container, model, changed) {
+  const active = document.activeElement;
+  const focused = active && container.contains(active) ? active.id : null;
+  container.textContent = "";
+  container.appendChild(drawGroup({ model, changed }, model.root, null, 0));
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+}
+
+function labelled(id, text, control) {
+  return el("span", { class: "rb-control" }, [el("label", { for: id, class: "sr-only", text }), control]);
+}
+
+function drawGroup(ctx, group, parent, depth) {
+  const { model, changed } = ctx;
+  const id = group.id;
+  const opSelect = el("select", { id: id + "-op", onchange: (e) => { group.op = e.target.value; changed(true); } }, [
+    el("option", { value: "and", text: "ALL of these (AND)", selected: group.op === "and" }),
+    el("option", { value: "or", text: "ANY of these (OR)", selected: group.op === "or" })
+  ]);
+  const notBox = el("input", { type: "checkbox", id: id + "-not", checked: group.not,
+    onchange: (e) => { group.not = e.target.checked; changed(true); } });
+  const head = el("div", { class: "rb-group-head" }, [
+    el("span", { class: "rb-control rb-not" }, [notBox, el("label", { for: id + "-not", text: "NOT" })]),
+    labelled(id + "-op", parent ? "Join this group's conditions with" : "Join conditions with", opSelect),
+    el("span", { class: "rb-count", "data-count-for": id, "aria-live": "off" }),
+    el("span", { class: "rb-actions" }, [
+      el("button", { type: "button", class: "btn btn-small", id: id + "-add-condition", text: "+ Condition",
+        onclick: () => changed(true, model.addCondition(group).id + "-field") }),
+      el("button", { type: "button", class: "btn btn-small", id: id + "-add-group", text: "+ Group",
+        onclick: () => changed(true, model.addGroup(group).children[0].id + "-field") }),
+      parent ? el("button", { type: "button", class: "btn btn-small btn-ghost", id: id + "-remove", text: "Remove group",
+        "aria-label": "Remove this group", onclick: () => remove(ctx, parent, group) }) : null
+    ])
+  ]);
+  const list = el("ol", { class: "rb-children" });
+  group.children.forEach((child, index) => {
+    const item = el("li", { class: "rb-child" });
+    if (index > 0) item.appendChild(el("span", { class: "rb-joiner", text: group.op.toUpperCase() }));
+    item.appendChild(child.kind === "group" ? drawGroup(ctx, child, group, depth + 1) : drawCondition(ctx, child, group));
+    list.appendChild(item);
+  });
+  if (!group.children.length) {
+    list.appendChild(el("li", { class: "rb-empty", text: parent ? "An empty group is left out." : "No conditions yet: the audience is every customer." }));
+  }
+  return el("div", { class: "rb-group" + (group.not ? " rb-negated" : "") + (depth % 2 ? " rb-odd" : ""),
+    role: "group", "aria-label": parent ? "Group of conditions" : "All conditions", "data-node": id }, [head, list]);
+}
+
+function drawCondition(ctx, c, parent) {
+  const { model, changed } = ctx;
+  const id = c.id;
+  const field = model.field(c.field);
+  const fieldSelect = el("select", { id: id + "-field", class: "rb-field",
+    onchange: (e) => { model.setField(c, e.target.value); changed(true); } },
+    model.fields.map((f) => el("option", { value: f.name, text: f.name.replace(/_/g, " "), selected: f.name === c.field })));
+  const opSelect = el("select", { id: id + "-op", class: "rb-op",
+    onchange: (e) => { c.op = e.target.value; changed(true); } },
+    field.operators.map((op) => {
+      const label = (field.type === "datetime" && TIME_OP_LABELS[op]) || OP_LABELS[op] || op;
+      return el("option", { value: op, text: label, selected: op === c.op });
+    }));
+  const parts = [labelled(id + "-field", "Field", fieldSelect), labelled(id + "-op", "Operator", opSelect)]
+    .concat(drawValue(ctx, c, field));
+  parts.push(el("button", { type: "button", class: "btn btn-small btn-ghost rb-remove", id: id + "-remove",
+    text: "✕", "aria-label": "Remove condition " + c.field, title: "Remove this condition",
+    onclick: () => remove(ctx, parent, c) }));
+  return el("div", { class: "rb-condition", "data-node": id }, [
+    el("div", { class: "rb-row" }, parts),
+    el("div", { class: "rb-meta" }, [
+      el("span", { class: "rb-count", "data-count-for": id }),
+      el("span", { class: "rb-resolved", "data-resolved-for": id }),
+      el("span", { class: "rb-help", text: field.help })
+    ])
+  ]);
+}
+
+function drawValue(ctx, c, field) {
+  if (c.op === "is empty" || c.op === "is not empty") return [];
+  if (c.op === "in" || c.op === "not in") {
+    const listInput = el("input", { type: "text", id: c.id + "-list", class: "rb-list", value: c.list,
+      placeholder: field.type === "text" ? "Pune, Nagpur" : field.type === "datetime" ? "2024-01-01, 2024-02-01" : "2, 4, 6",
+      oninput: (e) => { c.list = e.target.value; ctx.changed(false); } });
+    return [labelled(c.id + "-list", "Values, separated by commas", listInput)];
+  }
+  const out = [drawSlot(ctx, c, 0, field)];
+  if (c.op === "between") {
+    out.push(el("span", { class: "rb-and", text: "and" }));
+    out.push(drawSlot(ctx, c, 1, field));
+  }
+  return out;
+}
+
+function drawSlot(ctx, c, index, field) {
+  const changed = ctx.changed;
+  const slot = c.slots[index];
+  const id = c.id + "-v" + index;
+  const which = c.op === "between" ? (index ? " (upper end)" : " (lower end)") : "";
+  const input = (attrs, label) => {
+    attrs.id = attrs.id || id;
+    attrs.oninput = attrs.oninput || ((e) => { slot.text = e.target.value; changed(false); });
+    return labelled(attrs.id, label + which, el("input", attrs));
+  };
+  if (field.type === "number" || field.type === "integer") {
+    return input({ type: "number", step: field.type === "integer" ? "1" : "any", value: slot.text,
+      class: "rb-value", inputmode: "decimal", placeholder: "0" }, "Value");
+  }
+  if (field.type === "text") {
+    return input({ type: "text", value: slot.text, class: "rb-value", placeholder: "text" }, "Value");
+  }
+  const mode = el("select", { id: id + "-mode", class: "rb-mode",
+    onchange: (e) => {
+      slot.mode = e.target.value;
+      if (slot.mode === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(slot.text)) slot.text = "";
+      changed(true, id + "-mode");
+    } }, MODES.map((m) => el("option", { value: m[0], text: m[1], selected: m[0] === slot.mode })));
+  const parts = [labelled(id + "-mode", "Kind of date" + which, mode)];
+  if (slot.mode === "relative") {
+    parts.push(input({ type: "number", id: id + "-amount", min: "0", step: "1", value: slot.amount, class: "rb-amount",
+      inputmode: "numeric", placeholder: "3",
+      oninput: (e) => { slot.amount = e.target.value; changed(false); } }, "How many"));
+    parts.push(labelled(id + "-unit", "Unit" + which, el("select", { id: id + "-unit", class: "rb-unit",
+      onchange: (e) => { slot.unit = e.target.value; changed(false); } },
+      UNITS.map((u) => el("option", { value: u, text: u + " ago", selected: u === slot.unit })))));
+  } else if (slot.mode === "date") {
+    parts.push(input({ type: "date", value: slot.text, class: "rb-value" }, "Date"));
+  } else if (slot.mode === "datetime") {
+    parts.push(input({ type: "text", value: slot.text, class: "rb-value", placeholder: "2024-01-01T10:00:00Z" }, "Date-time"));
+  }
+  return el("span", { class: "rb-slot" }, parts);
+}
+
+function remove(ctx, parent, node) {
+  ctx.model.remove(parent, node);
+  ctx.changed(true, parent.id + "-add-condition");
+}

@@ -1,0 +1,91 @@
+// The builder's rule tree: nested AND/OR groups (each may be negated) of conditions on the
+// fields GET segments/fields describes. Every node has an id the drawing uses for its controls.
+
+let uid = 0;
+function nextId(prefix) {
+  uid += 1;
+  return prefix + uid;
+}
+
+export function newGroup(op, not, children) {
+  return { kind: "group", id: nextId("g"), op: op || "and", not: !!not, children: children || [] };
+}
+
+// One value of a condition: plain text or number, or for a date one of relative ("3 months
+// ago"), date, today or date-time.
+export function newSlot(type) {
+  return { mode: type === "datetime" ? "relative" : "plain", text: "", amount: "", unit: "days" };
+}
+
+export function defaultOp(field) {
+  const prefer = field.type === "text" ? "=" : field.type === "datetime" ? "<" : ">";
+  return field.operators.indexOf(prefer) >= 0 ? prefer : field.operators[0];
+}
+
+// The fields the server offers and the tree being built on them.
+export class Model {
+  constructor() {
+    this.fields = [];
+    this.byName = {};
+    this.root = newGroup("and");
+  }
+
+  // the fields as GET segments/fields lists them
+  setFields(fields) {
+    this.fields = fields;
+    this.byName = {};
+    fields.forEach((f) => { this.byName[f.name] = f; });
+  }
+
+  field(name) {
+    return this.byName[name];
+  }
+
+  // the type a field's values have ("text" for a field the server no longer offers)
+  typeOf(name) {
+    return (this.byName[name] || { type: "text" }).type;
+  }
+
+  // a condition on the named field, or on the first field, with that field's usual operator
+  newCondition(fieldName) {
+    const field = this.byName[fieldName] || this.fields[0];
+    return {
+      kind: "condition", id: nextId("c"), field: field.name, op: defaultOp(field),
+      slots: [newSlot(field.type), newSlot(field.type)], list: ""
+    };
+  }
+
+  clear() {
+    this.root = newGroup("and");
+  }
+
+  addCondition(group) {
+    const c = this.newCondition();
+    group.children.push(c);
+    return c;
+  }
+
+  // a group that joins the other way from its parent, with one condition to fill in
+  addGroup(group) {
+    const g = newGroup(group.op === "and" ? "or" : "and", false, [this.newCondition()]);
+    group.children.push(g);
+    return g;
+  }
+
+  remove(parent, node) {
+    parent.children.splice(parent.children.indexOf(node), 1);
+  }
+
+  // Point a condition at another field: keep its operator if the field has it, and its
+  // values if they are of the same type.
+  setField(c, name) {
+    const previous = this.byName[c.field];
+    const next = this.byName[name];
+    c.field = next.name;
+    if (next.operators.indexOf(c.op) < 0) c.op = defaultOp(next);
+    if (next.type !== previous.type) {
+      c.slots = [newSlot(next.type), newSlot(next.type)];
+      c.list = "";
+    }
+  }
+}

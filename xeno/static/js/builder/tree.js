@@ -1,0 +1,151 @@
+// The builder's model and the API's JSON rule tree, both ways. The browser never evaluates a
+// rule: the model goes to the server as a JSON tree, and a rule typed as text comes back as one.
+import { newGroup, newSlot } from "./model.js";
+
+// ---- model → API JSON tree (incomplete conditions and empty groups are left out) ----
+// Returns { json, owners } or null; `owners` maps each JSON node to the model nodes it stands
+// for. Groups are flattened the way the server's tree is (an AND inside an AND merges, a
+// one-child group is its child), so the explain answer lines up node for node.
+export function toApiTree(model) {
+  const owners = new Map();
+  const json = nodeJson(model.root, model, owners);
+  return json ? { json, owners } : null;
+}
+
+function nodeJson(node, model, owners) {
+  if (node.kind === "condition") {
+    const cj = conditionJson(node, model.field(node.field));
+    if (cj) owners.set(cj, [node]);
+    return cj;
+  }
+  let parts = [];
+  node.children.forEach((child) => {
+    const j = nodeJson(child, model, owners);
+    if (!j) return;
+    if (j.type === node.op && !(child.kind === "group" && child.not)) parts = parts.concat(j.children);
+    else parts.push(j);
+  });
+  if (!parts.length) return null;
+  let json = parts.length === 1 ? parts[0] : { type: node.op, children: parts };
+  owners.set(json, parts.length === 1 ? (owners.get(json) || []).concat([node]) : [node]);
+  if (node.not) {
+    json = { type: "not", child: json };
+    owners.set(json, [node]);
+    owners.get(json.child).splice(owners.get(json.child).indexOf(node), 1);
+  }
+  return json;
+}
+
+function conditionJson(c, field) {
+  if (!field) return null;
+  const out = { type: "condition", field: c.field, op: c.op };
+  if (c.op === "is empty" || c.op === "is not empty") return out;
+  if (c.op === "in" || c.op === "not in") {
+    const items = splitList(c.list);
+    if (!items.length) return null;
+    out.value = items.map((item) => listItemJson(item, field.type));
+    return out;
+  }
+  const first = slotJson(c.slots[0], field.type);
+  if (!first) return null;
+  if (c.op === "between") {
+    const second = slotJson(c.slots[1], field.type);
+    if (!second) return null;
+    out.value = [first, second];
+  } else {
+    out.value = first;
+  }
+  return out;
+}
+
+function slotJson(slot, type) {
+  const text = (slot.text || "").trim();
+  if (type === "number" || type === "integer") return text ? { kind: "number", value: text } : null;
+  if (type === "text") return text ? { kind: "string", value: slot.text } : null;
+  if (slot.mode === "today") return { kind: "today" };
+  if (slot.mode === "relative") {
+    const n = parseInt(slot.amount, 10);
+    return isNaN(n) ? null : { kind: "relative", amount: n, unit: slot.unit };
+  }
+  if (!text) return null;
+  return { kind: slot.mode === "date" ? "date" : "datetime", value: text };
+}
+
+function listItemJson(item, type) {
+  if (type === "number" || type === "integer") return { kind: "number", value: item };
+  if (type === "text") return { kind: "string", value: item };
+  const rel = /^(\d+)\s+(day|week|month|year)s?\s+ago$/i.exec(item);
+  if (rel) return { kind: "relative", amount: parseInt(rel[1], 10), unit: rel[2].toLowerCase() + "s" };
+  if (/^today$/i.test(item)) return { kind: "today" };
+  return { kind: /^\d{4}-\d{2}-\d{2}$/.test(item) ? "date" : "datetime", value: item };
+}
+
+// ---- API JSON tree → model ---------------------------------------------------------
+// The top of the model is always a group.
+export function fromApiTree(json, model) {
+  const node = treeToNode(json, model);
+  return node.kind === "group" ? node : newGroup("and", false, [node]);
+}
+
+function treeToNode(json, model) {
+  if (json.type === "and" || json.type === "or") {
+    return newGroup(json.type, false, json.children.map((child) => treeToNode(child, model)));
+  }
+  if (json.type === "not") {
+    const inner = treeToNode(json.child, model);
+    if (inner.kind === "group" && !inner.not) { inner.not = true; return inner; }
+    return newGroup("and", true, [inner]);
+  }
+  const c = model.newCondition(json.field);
+  c.field = json.field;
+  c.op = json.op;
+  const type = model.typeOf(json.field);
+  if (Array.isArray(json.value) && (json.op === "in" || json.op === "not in")) {
+    c.list = json.value.map(listItemText).join(", ");
+  } else if (Array.isArray(json.value)) {
+    c.slots = [valueSlot(json.value[0], type), valueSlot(json.value[1], type)];
+  } else if (json.value) {
+    c.slots = [valueSlot(json.value, type), newSlot(type)];
+  }
+  return c;
+}
+
+function valueSlot(v, type) {
+  const slot = newSlot(type);
+  if (v.kind === "relative") { slot.mode = "relative"; slot.amount = String(v.amount); slot.unit = v.unit; }
+  else if (v.kind === "today") slot.mode = "today";
+  else if (v.kind === "date" || v.kind === "datetime") { slot.mode = v.kind; slot.text = v.value; }
+  else slot.text = String(v.value);
+  return slot;
+}
+
+function listItemText(v) {
+  if (v.kind === "relative") return v.amount + " " + (v.amount === 1 ? v.unit.replace(/s$/, "") : v.unit) + " ago";
+  if (v.kind === "today") return "today";
+  if (v.kind === "string" && /[,"]|^\s|\s$/.test(v.value)) return '"' + v.value.replace(/"/g, '""') + '"';
+  return String(v.value);
+}
+
+// "Pune, Nagpur" or "\"Mumbai, MH\", Pune": commas split, double quotes keep a value whole.
+function splitList(text) {
+  const items = [];
+  let current = "", quoted = false, wasQuoted = false;
+  const push = () => {
+    const value = wasQuoted ? current : current.trim();
+    if (value !== "" || wasQuoted) items.push(value);
+    current = "";
+    wasQuoted = false;
+  };
+  for (let i = 0; i < (text || "").length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { current += '"'; i++; }
+      else if (ch === '"') quoted = false;
+      else current += ch;
+    } else if (ch === '"') { quoted = true; wasQuoted = true; current = current.trim(); }
+    else if (ch === ",") push();
+    else current += ch;
+  }
+  push();
+  return items;
+}
