@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import html
+import re
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.helpers import customer, order, scratch_database, test_config
+from tests.helpers import customer, order, post_form, scratch_database, test_config
 from xeno import create_app
 from xeno.db import migrate
 from xeno.db.models import Segment
 from xeno.extensions import db
+from xeno.platform.filters import ago
 from xeno.segments import service
 
 
@@ -136,3 +139,44 @@ def test_migration_renames_duplicate_names_it_finds(tmp_path):
                 ("Big", "big", 1), ("big (2)", "big (2)", 1), ("Small", "small", 1)]
             assert all(r[3] is not None for r in rows)
             db.engine.dispose()
+
+
+def test_the_form_without_javascript_refuses_an_old_version_then_overwrites(app, api, signed_in,
+                                                                             shop):
+    segment = api.post("/segments", {"name": "Big", "rule": "spend > 10000"}).json
+    assert _put(api, segment["id"], {"rule": "spend > 20000", "version": 1}).status_code == 200
+    form = {"name": "Whales", "rule": "spend > 10000", "action": "save", "version": "1"}
+    page = post_form(signed_in, f"/segments/{segment['id']}/edit", **form)
+    assert page.status_code == 200
+    text = html.unescape(page.get_data(as_text=True))
+    assert "Someone else changed this segment" in text and "spend > 20000" in text
+    assert 'name="version" value="2"' in text  # saving this form again overwrites
+    assert _stored(app, segment["id"]) == ("Big", "spend > 20000", 2)
+    again = post_form(signed_in, f"/segments/{segment['id']}/edit", **{**form, "version": "2"})
+    assert again.status_code == 302
+    assert _stored(app, segment["id"]) == ("Whales", "spend > 10000", 3)
+    taken = post_form(signed_in, "/segments/new", name="WHALES", rule="visits > 1", action="save")
+    assert "already exists" in taken.get_data(as_text=True)
+
+
+def test_the_segments_page_says_when_sizes_were_counted_and_recounts(app, api, signed_in, shop):
+    api.post("/segments", {"name": "Big", "rule": "spend > 10000"})
+    with app.app_context():
+        db.session.execute(update(Segment).values(counted_at=datetime(2020, 1, 1)))
+        db.session.commit()
+    api.post_orders([order(4, 3, "15000.00")])
+    page = signed_in.get("/segments").get_data(as_text=True)
+    assert re.search(r'class="segment-size">2</span>', page) and "counted " in page
+    assert "days ago" in page
+    fresh = signed_in.get("/segments?recount=1").get_data(as_text=True)
+    assert re.search(r'class="segment-size">3</span>', fresh) and "counted just now" in fresh
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (5, "just now"), (61, "1 min ago"), (7200, "2 h ago"), (86400, "1 day ago"),
+    (3 * 86400, "3 days ago"),
+])
+def test_ago_says_how_long_ago(seconds, text):
+    now = datetime(2026, 1, 10, 12, 0, 0)
+    assert ago(now - timedelta(seconds=seconds), now) == text
+    assert ago(None) == "never"

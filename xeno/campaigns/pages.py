@@ -100,6 +100,7 @@ def campaign_new():
         "campaigns/new.html",
         form=form,
         segments=saved,
+        counted_at={s.id: s.counted_at.isoformat() + "Z" if s.counted_at else "" for s in saved},
         preview=preview,
         error=error,
         variables=VARIABLES,

@@ -1,7 +1,7 @@
 // New campaign: a live preview of the audience size and a few personalised messages, variable
 // buttons that insert at the cursor, and sending. The form carries the URLs: data-api-preview,
 // data-api-create (under the API root) and data-detail-url, the sent campaign's page.
-import { api, byId, el, fillUrl, showRuleError } from "../lib.js";
+import { api, byId, el, fillUrl, formatNumber, isStale, showRuleError, timeAgo, withQuery } from "../lib.js";
 
 const DEBOUNCE_MS = 300;
 
@@ -72,4 +72,19 @@ function start(form) {
   });
   showChoice();
   preview();
+  freshenSizes(urls.apiSegments);
+}
+
+// The segment menu's sizes: those counted more than a minute ago are counted again.
+function freshenSizes(listUrl) {
+  const select = byId("segment-id");
+  const counted = JSON.parse(select.getAttribute("data-counted-at") || "{}");
+  if (!Object.values(counted).some((iso) => isStale(iso))) return;
+  api(withQuery(listUrl, { per_page: 500, recount: 1 })).then((answer) => {
+    answer.items.forEach((item) => {
+      const option = Array.from(select.options).find((o) => o.value === String(item.id));
+      if (!option) return;
+      option.textContent = item.name + " (" + formatNumber(item.size) + " customers, counted " + timeAgo(item.counted_at) + ")";
+    });
+  }).catch(() => {});
 }
