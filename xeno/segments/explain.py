@@ -146,23 +146,28 @@ def annotate(
     """
     visited: list[tuple[dict[str, Any], ColumnElement[bool]]] = []
 
-    def walk(item: Node) -> dict[str, Any]:
+    # Bottom-up: a group's expression is made of its children's, the way compile_rule
+    # builds it, so each condition is compiled once however deep it sits.
+    def walk(item: Node) -> tuple[dict[str, Any], ColumnElement[bool]]:
         out: dict[str, Any]
         if isinstance(item, (And, Or)):
             kind = "and" if isinstance(item, And) else "or"
-            out = {"type": kind, "children": [walk(child) for child in item.children]}
+            children = [walk(child) for child in item.children]
+            out = {"type": kind, "children": [c for c, _ in children]}
+            expr = _one_of(kind, [e for _, e in children])
         elif isinstance(item, Not):
-            out = {"type": "not", "child": walk(item.child)}
+            child, inner = walk(item.child)
+            out, expr = {"type": "not", "child": child}, not_(inner)
         else:
-            out = to_json(item)
+            out, expr = to_json(item), where(item, now)
             resolved = _resolved(item, now)
             if resolved:
                 out["resolved"] = resolved
         out["rule"] = render(item)
-        visited.append((out, where(item, now)))
-        return out
+        visited.append((out, expr))
+        return out, expr
 
-    return walk(node), visited
+    return walk(node)[0], visited
 
 
 def _scalar(query: Any) -> int:

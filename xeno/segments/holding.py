@@ -7,8 +7,9 @@ the customer's single row:
     FROM customers WHERE id = :id
 
 so a profile costs one indexed row lookup whatever the number of segments, never one
-query per segment. For the page (`detail`), each node of each rule is a column too, and
-the answer carries the explain tree with `matches` on every node: why the customer is in.
+query per segment. For the page (`detail`), a second statement of the same kind selects
+every node of the segments that hold the customer, and the answer carries the explain
+tree with `matches` on every node: why the customer is in.
 """
 
 from __future__ import annotations
@@ -63,27 +64,17 @@ def holding(customer: Customer, detail: bool = False,
     saved = db.session.execute(
         select(Segment.id, Segment.name, Segment.rule).order_by(Segment.name, Segment.id)
     ).all()
-    entries: list[tuple[Any, dict[str, Any] | None, list[tuple[dict[str, Any], Any]]]] = []
-    expressions: list[ColumnElement[bool]] = []
-    for segment in saved:
-        node = _parsed(segment.rule)
-        if node is None:
-            continue
-        if detail:
-            tree, visited = annotate(node, now)
-        else:
-            tree, visited = None, [({}, where(node, now))]
-        entries.append((segment, tree, visited))
-        expressions += [expr for _, expr in visited]
-    flags = iter(_flags(customer.id, expressions))
-    held = []
-    for segment, tree, visited in entries:
-        for out, _ in visited:  # post-order: the root comes last
-            out["matches"] = next(flags)
-        if not visited[-1][0]["matches"]:
-            continue
-        item: dict[str, Any] = {"id": segment.id, "name": segment.name}
-        if detail:
-            item.update(rule=segment.rule, why=tree)
-        held.append(item)
-    return {"segments": held}
+    parsed = [(segment, _parsed(segment.rule)) for segment in saved]
+    parsed = [(segment, node) for segment, node in parsed if node is not None]
+    flags = _flags(customer.id, [where(node, now) for _, node in parsed])
+    held = [(segment, node) for (segment, node), flag in zip(parsed, flags, strict=True) if flag]
+    if not detail:
+        return {"segments": [{"id": s.id, "name": s.name} for s, _ in held]}
+    annotated = [(segment, *annotate(node, now)) for segment, node in held]
+    marks = iter(_flags(customer.id, [e for _, _, visited in annotated for _, e in visited]))
+    items = []
+    for segment, tree, visited in annotated:
+        for out, _ in visited:
+            out["matches"] = next(marks)
+        items.append({"id": segment.id, "name": segment.name, "rule": segment.rule, "why": tree})
+    return {"segments": items}
