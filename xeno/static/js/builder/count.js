@@ -133,7 +133,7 @@ export class Audience {
     if (customer) {
       const matches = this.explained.tree.matches;
       whyResult.textContent = "";
-      whyResult.append(this.customerLink(customer, [customer.name + " (" + customer.id + ")"]), " is ",
+      whyResult.append(this.customerLink(customer, [customer.name]), " (" + customer.id + ") is ",
         el("strong", { text: matches ? "in" : "out" }),
         matches ? ": every condition it needs holds." : ": the conditions marked ✗ keep them out.");
     }
