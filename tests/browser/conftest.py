@@ -19,8 +19,8 @@ from xeno import create_app
 from xeno.auth.tokens import create_token
 from xeno.extensions import db
 
-# a rule (400), template (422) or duplicate campaign (409) error is an answer the page
-# shows; Chromium logs it too
+# a rule (400), duplicate campaign or edit conflict (409) or template (422) error is an
+# answer the page shows; Chromium logs it too
 EXPECTED = re.compile(
     r"Failed to load resource: the server responded with a status of (400|409|422)"
 )

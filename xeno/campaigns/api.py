@@ -7,17 +7,20 @@ from flask import Blueprint, jsonify, request
 from xeno.auth.guard import api_auth_required, current_actor
 from xeno.campaigns import service as campaigns
 from xeno.campaigns.guards import MAX_KEY, check_key
+from xeno.campaigns.log import LOG_CSV_HEADER, log_rows
 from xeno.campaigns.schemas import (
     CampaignCreated,
     CampaignIn,
     CampaignOut,
     CampaignPage,
     CampaignPreviewOut,
+    LogCsvQuery,
     LogPage,
     LogQuery,
     ReceiptIn,
     RetryIn,
 )
+from xeno.platform.exports import csv_response
 from xeno.platform.http import PageQuery, accept, read_body, read_json, read_query, validated
 from xeno.platform.openapi import documented
 from xeno.platform.records import BatchAccepted, one_or_many
@@ -143,6 +146,25 @@ def campaign_log(campaign_id: int):
     return jsonify(
         campaigns.log_page(campaign_id, args.status, page=args.page, per_page=args.per_page)
     )
+
+
+@bp.get("/campaigns/<int:campaign_id>/log.csv")
+@documented(
+    "A campaign's log as CSV (optionally of one status), streamed",
+    query=LogCsvQuery,
+    responses={200: {"type": "string", "description": "CSV: " + ",".join(LOG_CSV_HEADER)}},
+    errors=READ_ERRORS,
+    tags=TAGS,
+    media="text/csv",
+)
+@api_auth_required
+def campaign_log_csv(campaign_id: int):
+    """Stream a campaign's log as CSV, the columns of a log item, optionally of one status."""
+    args = read_query(LogCsvQuery)
+    campaign = campaigns.get(campaign_id)
+    suffix = f"-{args.status.lower()}" if args.status else ""
+    return csv_response(LOG_CSV_HEADER, log_rows(campaign.id, args.status),
+                        f"campaign-{campaign.id}-log{suffix}.csv")
 
 
 @bp.post("/receipts")

@@ -14,12 +14,14 @@ from pydantic import ValidationError
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from xeno.campaigns import service as campaigns
+from xeno.campaigns.log import LOG_CSV_HEADER, log_rows
 from xeno.campaigns.schemas import CampaignIn, RetryIn
 from xeno.db.models import Campaign
 from xeno.dsl import RuleError
 from xeno.extensions import db
 from xeno.platform import broker
 from xeno.platform.errors import DuplicateCampaign, EmptyAudience, InvalidTemplate, NotFound
+from xeno.platform.exports import write_csv
 
 STALL_SECONDS = 30
 campaign_cli = AppGroup("campaign", help="Send campaigns and see how they went.")
@@ -172,3 +174,20 @@ def list_command(limit: int) -> None:
         )
     if not items:
         click.echo("(no campaigns yet)")
+
+
+@campaign_cli.command("log")
+@click.argument("campaign_id", type=int)
+@click.option("--status", type=click.Choice(["PENDING", "SENT", "FAILED"], case_sensitive=False),
+              help="Only the rows of this status.")
+@click.option("--out", "out", required=True, type=click.File("w", encoding="utf-8", lazy=True),
+              help="The CSV file to write ('-' for standard output).")
+def log_command(campaign_id: int, status: str | None, out) -> None:  # noqa: ANN001
+    """Write a campaign's log (the columns of a log item) to a CSV file."""
+    try:
+        campaign = campaigns.get(campaign_id)
+    except NotFound as exc:
+        raise click.BadParameter(exc.message, param_hint="CAMPAIGN_ID") from None
+    status = status.upper() if status else None
+    rows = write_csv(out, LOG_CSV_HEADER, log_rows(campaign.id, status))
+    click.echo(f"wrote {rows:,} row(s) of campaign {campaign.id}'s log to {out.name}", err=True)

@@ -110,8 +110,9 @@ def campaign_new():
 
 def _form_page(form: dict[str, Any], saved: list[Any], error: dict[str, Any] | None = None,
                status: int = 200) -> tuple[str, int]:
+    counted_at = {s.id: s.counted_at.isoformat() + "Z" if s.counted_at else "" for s in saved}
     return render_template("campaigns/new.html", form=form, segments=saved, error=error,
-                           variables=VARIABLES), status
+                           counted_at=counted_at, variables=VARIABLES), status
 
 
 @bp.get("/campaigns/confirm")

@@ -149,6 +149,17 @@ class LogQuery(PageQuery):
         return value.strip().upper() if isinstance(value, str) else value
 
 
+class LogCsvQuery(BaseModel):
+    """Which rows of a campaign's log to export: all, or one status (any case)."""
+
+    status: LogStatus | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
 class LogItem(BaseModel):
     """One recipient; `customer_id` is the external id."""
 

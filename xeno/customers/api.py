@@ -1,4 +1,4 @@
-"""Customer API: search and sort the stored customers; record a customer's consent."""
+"""Customers API: search and sort the stored customers, one customer's profile, consent."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from flask import Blueprint, jsonify
 
 from xeno.auth.guard import api_auth_required
 from xeno.customers import service as customers
-from xeno.customers.schemas import CustomerOut, CustomerPage, CustomerQuery
+from xeno.customers.profile import profile
+from xeno.customers.schemas import CustomerOut, CustomerPage, CustomerProfile, CustomerQuery
 from xeno.platform.http import read_query
 from xeno.platform.openapi import documented
 
@@ -30,6 +31,20 @@ def list_customers():
         q=args.q, sort=args.sort, order=args.order, page=args.page, per_page=args.per_page
     )
     return jsonify(page.to_dict())
+
+
+# `path`: an external id may hold a slash (SPEC allows any character but controls)
+@bp.get("/customers/<path:customer_id>")
+@documented(
+    "One customer with their latest orders and messages and the saved segments holding them",
+    responses={200: CustomerProfile},
+    errors=(401, 404, 503),
+    tags=("customers",),
+)
+@api_auth_required
+def get_customer(customer_id: str):
+    """One customer (by external id) with orders, messages and current segments."""
+    return jsonify(profile(customer_id))
 
 
 # `path:` because an external id may hold a slash; the suffix still anchors the route.

@@ -1,4 +1,4 @@
-"""The customers page: search, sort and page through the customers."""
+"""The customers pages: search, sort and page through the customers; one customer's profile."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from xeno.customers import service as customers
+from xeno.customers.profile import profile
 from xeno.platform.errors import NotFound
 from xeno.platform.http import page_number
 
@@ -35,6 +36,13 @@ def customer_list():
         sort_labels=SORT_LABELS,
         per_page_choices=PER_PAGE_CHOICES,
     )
+
+
+@bp.get("/customers/<path:customer_id>")
+@login_required
+def customer_profile(customer_id: str):
+    """One customer: summary, attributes, consent, orders, messages, segments and why."""
+    return render_template("customers/profile.html", c=profile(customer_id, detail=True))
 
 
 @bp.post("/customers/<path:customer_id>/consent")

@@ -70,6 +70,43 @@ def customer_json(row: Any) -> dict[str, Any]:
     }
 
 
+# The CSV export's columns: the customer JSON's, consent included. `unsubscribed_at`
+# arrives with the consent work; until its column exists it is always empty.
+CSV_HEADER = (
+    "id", "name", "email", "phone", "city", "spend", "visits", "avg_order", "last_visit",
+    "signup", "unsubscribed_at",
+)
+
+
+def csv_columns() -> list[Any]:
+    """The customers columns `customer_csv_row` reads."""
+    table = Customer.__table__
+    extra = [table.c.unsubscribed_at] if "unsubscribed_at" in table.c else []
+    return [table.c[name] for name in COLUMNS] + extra
+
+
+def customer_csv_row(row: Any) -> tuple[Any, ...]:
+    """One customer as a CSV row of CSV_HEADER: money with 2 decimals, empty text as ''."""
+    spend = Decimal(row.total_spend or 0)
+    visits = int(row.visits or 0)
+    average = (spend / visits).quantize(CENT) if visits else Decimal("0.00")
+    return (
+        row.external_id, row.name, row.email, row.phone, row.city, f"{spend:.2f}", visits,
+        f"{average:.2f}", iso(row.last_visit_at), iso(row.signup_at),
+        iso(getattr(row, "unsubscribed_at", None)),
+    )
+
+
+def get_customer(external_id: str) -> Customer:
+    """The customer with this external id (compared exactly), or NotFound."""
+    # The index finds candidates; Python compares exactly, whatever the column's collation.
+    candidates = db.session.scalars(select(Customer).where(Customer.external_id == external_id))
+    found = next((c for c in candidates if c.external_id == external_id), None)
+    if found is None:
+        raise NotFound(f"no customer {external_id!r}")
+    return found
+
+
 # Each sort runs along an index: ties break by the index's next columns and then the
 # primary key its entries carry, so a page never needs a sort of the whole table.
 SORTS: dict[str, tuple[Any, ...]] = {

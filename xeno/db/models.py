@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from xeno.extensions import db
 from xeno.platform.clock import utcnow
@@ -149,19 +149,40 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+def name_key(name: str) -> str:
+    """The form of a segment name that must be unique: trimmed and case-folded."""
+    return name.strip().casefold()
+
+
 class Segment(db.Model):
-    """A saved audience rule and its size at the last count."""
+    """A saved audience rule, its size at the last count and an edit version.
+
+    `name_key` (the name case-folded in Python) carries the unique index: the same rule on
+    MySQL and SQLite, where collations disagree on case (SQLite's NOCASE folds ASCII only,
+    MySQL's utf8mb4_unicode_ci also ignores accents). `version` goes up by one on every
+    change, so an edit made from an older copy is refused instead of reverting another.
+    """
 
     __tablename__ = "segments"
-    __table_args__ = (MYSQL_TABLE,)
+    __table_args__ = (UniqueConstraint("name_key", name="uq_segments_name_key"), MYSQL_TABLE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(
+        String(200).with_variant(String(200, collation="utf8mb4_bin"), "mysql", "mariadb")
+    )
     rule: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(Integer, default=0)
+    counted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_by: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @validates("name")
+    def _keep_key(self, _key: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
 
 class Campaign(db.Model):
@@ -213,6 +234,8 @@ class CommunicationLog(db.Model):
         # The frequency cap counts one customer's recent rows: a range on this index per
         # customer, never a scan of the log.
         Index("ix_log_customer_recent", "customer_id", "created_at", "status"),
+        # A customer's messages, newest first: the index entries carry the primary key.
+        Index("ix_log_customer", "customer_id"),
         MYSQL_TABLE,
     )
 

@@ -97,6 +97,18 @@ class DuplicateCampaign(XenoError):
         self.campaign_id = campaign_id
 
 
+class NameTaken(XenoError):
+    """Another saved segment already has this name (ignoring case)."""
+
+    status, code = 422, "name_taken"
+
+
+class EditConflict(XenoError):
+    """An edit made from an older version than the stored one; `segment` is the current one."""
+
+    status, code = 409, "edit_conflict"
+
+
 class BrokerUnavailable(XenoError):
     status, code = 503, "broker_unavailable"
 

@@ -22,8 +22,8 @@ ERROR_TEXT = {
     400: "Invalid JSON or an invalid rule",
     401: "No or invalid credentials",
     404: "Not found",
+    409: "Conflict: an edit conflict, a duplicate campaign or a reused Idempotency-Key",
     413: "Body over 1 MiB or more than 1000 records",
-    409: "Conflict: a duplicate campaign or an Idempotency-Key reused with another body",
     415: "Body is not JSON",
     422: "Validation failed",
     503: "Broker or database unavailable",
@@ -57,6 +57,7 @@ class Operation:
     tags: tuple[str, ...] = field(default_factory=tuple)
     notes: dict[int, str] = field(default_factory=dict)
     headers: tuple[dict[str, Any], ...] = ()
+    media: str = "application/json"
 
 
 def documented(
@@ -70,16 +71,18 @@ def documented(
     tags: tuple[str, ...] = (),
     notes: dict[int, str] | None = None,
     headers: tuple[dict[str, Any], ...] = (),
+    media: str = "application/json",
 ) -> Callable[[F], F]:
     """Attach an operation's description to its view (apply it outermost).
 
     `notes` says what an error status means for this operation (its error codes);
-    `headers` are OpenAPI header parameters it reads.
+    `headers` are OpenAPI header parameters it reads; `media` is the success answer's
+    content type (`text/csv` for the exports).
     """
 
     def decorate(view: F) -> F:
         view.openapi = Operation(  # type: ignore[attr-defined]
-            summary, responses, body, query, errors, auth, tags, notes or {}, headers
+            summary, responses, body, query, errors, auth, tags, notes or {}, headers, media
         )
         return view
 
@@ -135,7 +138,7 @@ def _operation(
         schema = _schema_of(model, defs)
         entry: dict[str, Any] = {"description": "OK" if status < 300 else str(status)}
         if schema is not None:
-            entry["content"] = {"application/json": {"schema": schema}}
+            entry["content"] = {op.media: {"schema": schema}}
         responses[str(status)] = entry
     for status in sorted(set(op.errors)):
         responses[str(status)] = {

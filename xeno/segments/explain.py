@@ -136,6 +136,40 @@ class _Walk:
         return customer_json(row)
 
 
+def annotate(
+    node: Node, now: dt.datetime
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], ColumnElement[bool]]]]:
+    """The explain tree of a rule without counts, and every node with its expression.
+
+    Selecting the expressions over one customer row and setting each node's `matches`
+    traces that customer through the rule, as `explain(rule, customer_id)` does.
+    """
+    visited: list[tuple[dict[str, Any], ColumnElement[bool]]] = []
+
+    # Bottom-up: a group's expression is made of its children's, the way compile_rule
+    # builds it, so each condition is compiled once however deep it sits.
+    def walk(item: Node) -> tuple[dict[str, Any], ColumnElement[bool]]:
+        out: dict[str, Any]
+        if isinstance(item, (And, Or)):
+            kind = "and" if isinstance(item, And) else "or"
+            children = [walk(child) for child in item.children]
+            out = {"type": kind, "children": [c for c, _ in children]}
+            expr = _one_of(kind, [e for _, e in children])
+        elif isinstance(item, Not):
+            child, inner = walk(item.child)
+            out, expr = {"type": "not", "child": child}, not_(inner)
+        else:
+            out, expr = to_json(item), where(item, now)
+            resolved = _resolved(item, now)
+            if resolved:
+                out["resolved"] = resolved
+        out["rule"] = render(item)
+        visited.append((out, expr))
+        return out, expr
+
+    return walk(node)[0], visited
+
+
 def _scalar(query: Any) -> int:
     return int(db.session.scalar(query) or 0)
 

@@ -5,7 +5,9 @@
 // restored), and "Review and send" stays disabled while the preview on screen is not the
 // one of what the form says now, or while that is invalid. The form carries its URL:
 // data-api-preview (under the API root).
-import { api, byId, el, formatNumber, setStatus, showRuleError } from "../lib.js";
+import {
+  api, byId, el, formatNumber, isStale, setStatus, showRuleError, timeAgo, withQuery,
+} from "../lib.js";
 
 const DEBOUNCE_MS = 300;
 
@@ -111,4 +113,19 @@ function start(form) {
   window.addEventListener("pageshow", () => { showChoice(); now(); });
   showChoice();
   now();
+  freshenSizes(urls.apiSegments);
+}
+
+// The segment menu's sizes: those counted more than a minute ago are counted again.
+function freshenSizes(listUrl) {
+  const select = byId("segment-id");
+  const counted = JSON.parse(select.getAttribute("data-counted-at") || "{}");
+  if (!Object.values(counted).some((iso) => isStale(iso))) return;
+  api(withQuery(listUrl, { per_page: 500, recount: 1 })).then((answer) => {
+    answer.items.forEach((item) => {
+      const option = Array.from(select.options).find((o) => o.value === String(item.id));
+      if (!option) return;
+      option.textContent = item.name + " (" + formatNumber(item.size) + " customers, counted " + timeAgo(item.counted_at) + ")";
+    });
+  }).catch(() => {});
 }
