@@ -177,24 +177,31 @@ def post_all(port: int, token: str, path: str, payloads: list[bytes], clients: i
     return batch_ids
 
 
-def wait_stored(r: redis.Redis, batch_ids: list[str], expected: int, rss: RssProbe) -> None:
-    """Poll the batches still open (done ones drop out), so the load generator stays light."""
+def wait_stored(url: str, batch_ids: list[str], expected: int, rss: RssProbe) -> None:
+    """Poll the batches still open (done ones drop out), so the load generator stays light.
+
+    A batch's outcome is the row its consumer writes with its records (`batches`).
+    """
     pending, done = list(batch_ids), 0
+    conn = connect(url)
     while True:
-        with r.pipeline() as pipe:
-            for b in pending:
-                pipe.hmget(f"xeno:batch:{b}", "stored", "rejected", "received")
-            counts = pipe.execute()
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT id, stored + rejected, received FROM batches WHERE id IN %s",
+                (pending,),
+            )
+            handled = {b: (n, received) for b, n, received in cur.fetchall()}
         still = []
-        for b, (stored, rejected, received) in zip(pending, counts, strict=True):
-            handled = int(stored or 0) + int(rejected or 0)
-            if received is not None and handled >= int(received):
-                done += handled
+        for b in pending:
+            n, received = handled.get(b, (0, None))
+            if received is not None and n >= received:
+                done += n
             else:
                 still.append(b)
         pending = still
         rss.sample()
         if not pending:
+            conn.close()
             if done != expected:
                 raise SystemExit(f"{done} records handled, {expected} posted")
             return
@@ -331,13 +338,13 @@ def main() -> None:
         started = time.perf_counter()
         ids = post_all(args.port, token, "/api/v1/customers", customer_bodies, args.clients)
         posted = time.perf_counter() - started
-        wait_stored(r, ids, args.customers, rss)
+        wait_stored(args.db_url, ids, args.customers, rss)
         customers_s = time.perf_counter() - started
 
         started = time.perf_counter()
         ids = post_all(args.port, token, "/api/v1/orders", order_bodies, args.clients)
         orders_posted = time.perf_counter() - started
-        wait_stored(r, ids, args.orders, rss)
+        wait_stored(args.db_url, ids, args.orders, rss)
         orders_s = time.perf_counter() - started
 
         file_s = file_peak_kb = 0
