@@ -86,7 +86,8 @@ def command_text(service: dict) -> str:
 
 
 # Deployment-only settings the README's table may list beside SPEC's.
-EXTRA_VARIABLES = {"XENO_LOG_FORMAT"}
+EXTRA_VARIABLES = {"XENO_LOG_FORMAT", "XENO_RECEIPT_TIMEOUT", "XENO_VENDOR_URL",
+                   "XENO_JOB_HEARTBEAT_SECONDS"}
 
 
 def test_spec_list_matches_the_readme_configuration_table():
