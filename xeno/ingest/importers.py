@@ -33,7 +33,7 @@ from xeno.platform.records import MAX_RECORDS
 MODELS = {"customers": CustomerIn, "orders": OrderIn}
 DATE_FIELDS = {"customers": ("signup_at",), "orders": ("ordered_at",)}
 LISTED = 20
-IN_FLIGHT = 20
+IN_FLIGHT = 10  # batches published, not yet stored: 10,000 lines held at most
 STALL_SECONDS = 1.0
 PROGRESS_EVERY = 1000
 WAIT_HINT_SECONDS = 30
