@@ -14,9 +14,9 @@ from sqlalchemy import func, select, text
 
 from tests.helpers import csrf, customer, load_customers
 from xeno import create_app
+from xeno.db.clock import utcnow
 from xeno.db.models import Campaign, CommunicationLog, Customer
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
 from xeno.platform.config import ConfigError
 
 COUNT = 40

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from xeno.db.clock import utcnow
 from xeno.db.models import User
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
 from xeno.platform.errors import XenoError
 
 DEMO_EMAIL = "demo@xeno.local"

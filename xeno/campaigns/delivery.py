@@ -29,10 +29,10 @@ from flask import current_app
 from sqlalchemy import case, literal, select, update
 from sqlalchemy.exc import OperationalError
 
+from xeno.db.clock import utcnow
 from xeno.db.models import Campaign, CommunicationLog, Customer
 from xeno.extensions import db
 from xeno.platform import streams
-from xeno.platform.clock import utcnow
 from xeno.platform.signing import post_signed
 
 SEND_CHUNK = 1000

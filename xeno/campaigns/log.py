@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Select, func, literal, select
 
+from xeno.db.clock import iso
 from xeno.db.models import Campaign, CommunicationLog, Customer
 from xeno.extensions import db
-from xeno.platform.clock import iso
 from xeno.platform.exports import streamed_rows
 
 LATEST = 50

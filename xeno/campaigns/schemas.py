@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from xeno.customers.schemas import CustomerOut
-from xeno.platform.clock import naive_utc
+from xeno.db.clock import naive_utc
 from xeno.platform.http import BIGINT_MAX, PageQuery
 from xeno.platform.records import Record
 

@@ -24,9 +24,9 @@ from xeno.campaigns.messages import MessageTemplate, compile_template, variables
 from xeno.campaigns.schemas import CampaignIn, RetryIn
 from xeno.customers.service import customer_json
 from xeno.db import bulk
+from xeno.db.clock import iso, utcnow
 from xeno.db.models import Campaign, CommunicationLog, Customer
 from xeno.extensions import db
-from xeno.platform.clock import iso, utcnow
 from xeno.platform.errors import DuplicateCampaign, EmptyAudience, NotFound
 
 CHUNK = 5000

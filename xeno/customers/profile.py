@@ -16,9 +16,9 @@ from flask import Flask, current_app
 from sqlalchemy import ColumnElement, func, select
 
 from xeno.customers.service import customer_json, get_customer
+from xeno.db.clock import iso
 from xeno.db.models import Customer, Order
 from xeno.extensions import db
-from xeno.platform.clock import iso
 
 LATEST = 50  # orders and messages shown on a profile
 Provider = Callable[[Customer, bool], dict[str, Any]]

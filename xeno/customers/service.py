@@ -24,9 +24,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import ColumnElement, func, or_, select, update
 
+from xeno.db.clock import iso, utcnow
 from xeno.db.models import Customer
 from xeno.extensions import db
-from xeno.platform.clock import iso, utcnow
 from xeno.platform.errors import NotFound
 from xeno.platform.http import Page
 

@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from xeno.platform.clock import naive_utc, utcnow
+from xeno.db.clock import naive_utc, utcnow
 from xeno.platform.records import ExternalId, Record
 
 ISO_EXAMPLE = "2024-05-01T10:00:00Z (or with an offset such as +05:30, or a date alone: 2024-05-01)"

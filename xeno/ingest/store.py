@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select, tuple_, update
 
 from xeno.db.bulk import CHUNK, upsert
+from xeno.db.clock import utcnow
 from xeno.db.models import Customer, Order
 from xeno.extensions import db
 from xeno.platform.batches import transaction
-from xeno.platform.clock import utcnow
 from xeno.platform.streams import VERSION, entry_version
 
 RECOMPUTE_CHUNK = 1000

@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, func, select
 from sqlalchemy.dialects import mysql, sqlite
 
+from xeno.db.clock import utcnow
 from xeno.db.models import Batch
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
 
 KEEP = timedelta(days=7)
 MAX_ERRORS = 1000

@@ -8,9 +8,9 @@ from typing import Any, NoReturn
 import click
 from flask.cli import AppGroup
 
+from xeno.db.clock import utcnow
 from xeno.dsl import RuleError, parse, registry
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
 from xeno.platform.errors import NotFound
 from xeno.platform.exports import write_csv
 from xeno.segments import service as segments

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 
 from xeno.customers.service import COLUMNS, customer_json
+from xeno.db.clock import iso, utcnow
 from xeno.dsl import describe, parse, registry, render, to_json
 from xeno.dsl.tree import And, Comparison, Date, DateTime, Node, Not, Or, Relative, Today
 from xeno.extensions import db
-from xeno.platform.clock import iso, utcnow
 from xeno.platform.errors import NotFound
 from xeno.segments.service import customers_table, where
 

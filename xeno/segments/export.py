@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from xeno.customers.service import CSV_HEADER, csv_columns, customer_csv_row
+from xeno.db.clock import utcnow
 from xeno.dsl import parse
 from xeno.dsl.tree import Node
-from xeno.platform.clock import utcnow
 from xeno.platform.exports import streamed_rows
 from xeno.segments.service import customers_table, where
 

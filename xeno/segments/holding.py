@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, select
 
+from xeno.db.clock import utcnow
 from xeno.db.models import Customer, Segment
 from xeno.dsl import RuleError, parse
 from xeno.dsl.tree import Node
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
 from xeno.segments.explain import annotate
 from xeno.segments.service import customers_table, where
 

@@ -16,11 +16,11 @@ from sqlalchemy import ColumnElement, Select, Table, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from xeno.customers.service import COLUMNS, customer_json
+from xeno.db.clock import iso, utcnow
 from xeno.db.models import Customer, Segment, name_key
 from xeno.dsl import RuleError, compile_rule, parse, render, to_json
 from xeno.dsl.tree import Node
 from xeno.extensions import db
-from xeno.platform.clock import iso, utcnow
 from xeno.platform.errors import EditConflict, NameTaken, NotFound
 
 SAMPLE_SIZE = 10
