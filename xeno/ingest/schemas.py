@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from xeno.db.clock import naive_utc, utcnow
-from xeno.platform.records import ExternalId, Record
+from xeno.platform.records import ExternalId, Record, strings_in
 
 ISO_EXAMPLE = "2024-05-01T10:00:00Z (or with an offset such as +05:30, or a date alone: 2024-05-01)"
 YEARS = (1900, 2100)
@@ -107,20 +107,7 @@ Phone = Annotated[
 def _holds_nul(value: Any) -> bool:
     if isinstance(value, str):  # nearly every field: no walk needed
         return "\x00" in value
-    if not isinstance(value, dict | list):
-        return False
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    return isinstance(value, dict | list) and any("\x00" in s for s in strings_in(value))
 
 
 class ShopRecord(Record):

@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from xeno.platform import streams
 from xeno.platform.errors import InvalidJSON, TooLarge, UnsupportedMediaType, ValidationFailed
-from xeno.platform.records import MAX_RECORDS, Record, error_entry, validate_many
+from xeno.platform.records import MAX_RECORDS, Record, error_entry, strings_in, validate_many
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -130,19 +130,11 @@ def _check_depth(text: str) -> None:
 
 def _has_lone_surrogate(value: Any) -> bool:
     """True when any string (key or value) holds a code point UTF-8 cannot encode."""
-    stack = [value]
-    while stack:  # a loop, not recursion: depth is bounded, but there is no need to recurse
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+    for item in strings_in(value):
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
     return False
 
 
