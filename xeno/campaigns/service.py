@@ -21,10 +21,11 @@ from xeno.campaigns.schemas import CampaignIn
 from xeno.customers.service import customer_json
 from xeno.db import bulk
 from xeno.db.models import Campaign, CommunicationLog, Customer, Segment
-from xeno.dsl import compile_rule, parse
+from xeno.dsl import compile_rule
 from xeno.extensions import db
 from xeno.platform.clock import iso, utcnow
 from xeno.platform.errors import NotFound
+from xeno.segments.service import parse_rule
 
 CHUNK = 5000
 PREVIEW_MESSAGES = 5
@@ -50,7 +51,7 @@ def audience(body: CampaignIn, now: datetime) -> Audience:
             raise NotFound(f"no segment {segment_id}")
         rule = segment.rule
     assert rule is not None
-    return Audience(rule, segment_id, compile_rule(parse(rule), customers_t, now))
+    return Audience(rule, segment_id, compile_rule(parse_rule(rule), customers_t, now))
 
 
 def preview(body: CampaignIn) -> dict[str, Any]:

@@ -150,15 +150,23 @@ class Campaign(db.Model):
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     pending: Mapped[int] = mapped_column(Integer, default=0)
+    # SPEC "Did it work": the share of the audience kept back (HOLDOUT rows, never sent)
+    # and how many days after a touch an order still counts for the campaign.
+    holdout: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    holdout_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attribution_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
 
 
 class CommunicationLog(db.Model):
-    """One recipient of a campaign; status moves PENDING → SENT | FAILED, never back."""
+    """One recipient of a campaign; status moves PENDING → SENT | FAILED, never back;
+    HOLDOUT rows are the audience kept back, never sent."""
 
     __tablename__ = "communications_log"
     __table_args__ = (
         UniqueConstraint("campaign_id", "customer_id", name="uq_log_campaign_customer"),
         Index("ix_log_campaign_status", "campaign_id", "status", "id"),
+        # Attribution's "was there a later touch?" probe: a customer's SENT rows by time.
+        Index("ix_log_customer_status_updated", "customer_id", "status", "updated_at"),
         MYSQL_TABLE,
     )
 

@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 import click
 from flask.cli import AppGroup
 
-from xeno.dsl import RuleError, parse, registry
+from xeno.dsl import RuleError, registry
 from xeno.extensions import db
 from xeno.platform.clock import utcnow
 from xeno.platform.errors import NotFound
@@ -67,7 +67,7 @@ def preview(rule: str, sample_size: int, show_sql: bool, as_json: bool) -> None:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
     if show_sql:
-        node, now = parse(rule), utcnow()
+        node, now = segments.parse_rule(rule), utcnow()
         _sql("count", segments.count_query(node, now))
         _sql("sample", segments.sample_query(node, now, sample_size))
         click.echo()

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, func, select
 
 from xeno.customers.service import COLUMNS, customer_json
-from xeno.db.models import Customer, Segment
-from xeno.dsl import compile_rule, parse, render, to_json
+from xeno.db.models import Campaign, Customer, Segment
+from xeno.dsl import compile_rule, from_json, parse, render, to_json
 from xeno.dsl.tree import Node
 from xeno.extensions import db
 from xeno.platform.clock import iso, utcnow
@@ -25,6 +25,29 @@ from xeno.platform.errors import NotFound
 SAMPLE_SIZE = 10
 MAX_SAMPLE = 500
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
+
+
+# What a rule's numbers may name (`campaign 12`): the kind a field's parameter refers to,
+# and the model whose ids answer it.
+REFERENCES: dict[str, Any] = {"campaign": Campaign}
+
+
+def references_exist(kind: str, numbers: set[int]) -> set[int]:
+    """Return which of `numbers` name a stored row of `kind` (one query per rule)."""
+    model = REFERENCES.get(kind)
+    if model is None or not numbers:
+        return set()
+    return set(db.session.scalars(select(model.id).where(model.id.in_(numbers))))
+
+
+def parse_rule(rule: str) -> Node:
+    """Parse and check a rule, including that every campaign it names exists."""
+    return parse(rule, exists=references_exist)
+
+
+def tree_rule(tree: Any) -> Node:
+    """Build and check a rule from the builder's JSON tree, like `parse_rule`."""
+    return from_json(tree, exists=references_exist)
 
 
 def customers_table() -> Table:
@@ -84,7 +107,7 @@ class Preview:
 
 def preview(rule: str, sample_size: int = SAMPLE_SIZE, now: dt.datetime | None = None) -> Preview:
     """Parse a rule and return its audience size and sample; RuleError when it is wrong."""
-    node = parse(rule)
+    node = parse_rule(rule)
     now = now or utcnow()
     size = count(node, now)
     members = sample(node, now, min(max(sample_size, 0), MAX_SAMPLE)) if size else []
@@ -106,7 +129,7 @@ def segment_json(segment: Segment) -> dict[str, Any]:
 
 def create_segment(name: str, rule: str, created_by: str | None = None) -> Segment:
     """Save a rule under a name with its current size; the rule is stored normalised."""
-    node = parse(rule)
+    node = parse_rule(rule)
     now = utcnow()
     segment = Segment(
         name=name,
@@ -132,7 +155,7 @@ def get_segment(segment_id: int) -> Segment:
 def update_segment(segment_id: int, name: str | None = None, rule: str | None = None) -> Segment:
     """Rename a segment and/or change its rule; the size is counted again either way."""
     segment = get_segment(segment_id)
-    node = parse(rule if rule is not None else segment.rule)
+    node = parse_rule(rule if rule is not None else segment.rule)
     now = utcnow()
     if name is not None:
         segment.name = name

@@ -1,6 +1,6 @@
 // The builder's model and the API's JSON rule tree, both ways. The browser never evaluates a
 // rule: the model goes to the server as a JSON tree, and a rule typed as text comes back as one.
-import { newGroup, newSlot } from "./model.js";
+import { newGroup, newParam, newSlot } from "./model.js";
 
 // ---- model → API JSON tree (incomplete conditions and empty groups are left out) ----
 // Returns { json, owners } or null; `owners` maps each JSON node to the model nodes it stands
@@ -36,10 +36,30 @@ function nodeJson(node, model, owners) {
   return json;
 }
 
+function paramJson(c, field) {
+  const p = field.parameter;
+  if (!p) return undefined;
+  if (p.kind === "number") {
+    const text = (c.param.number || "").trim();
+    return text ? { kind: "number", value: text } : null;
+  }
+  if (!c.param.on) return undefined;
+  const n = parseInt(c.param.amount, 10);
+  return isNaN(n) ? null : { kind: "period", amount: n, unit: c.param.unit };
+}
+
 function conditionJson(c, field) {
   if (!field) return null;
   const out = { type: "condition", field: c.field, op: c.op };
+  const param = paramJson(c, field);
+  if (param === null) return null;
+  if (param) out.param = param;
   if (c.op === "is empty" || c.op === "is not empty") return out;
+  if (field.type === "choice") {
+    if (!c.slots[0].text) return null;
+    out.value = { kind: "word", value: c.slots[0].text };
+    return out;
+  }
   if (c.op === "in" || c.op === "not in") {
     const items = splitList(c.list);
     if (!items.length) return null;
@@ -100,6 +120,14 @@ function treeToNode(json, model) {
   c.field = json.field;
   c.op = json.op;
   const type = model.typeOf(json.field);
+  c.param = newParam();
+  if (json.param && json.param.kind === "period") {
+    c.param.on = true;
+    c.param.amount = String(json.param.amount);
+    c.param.unit = json.param.unit;
+  } else if (json.param) {
+    c.param.number = String(json.param.value);
+  }
   if (Array.isArray(json.value) && (json.op === "in" || json.op === "not in")) {
     c.list = json.value.map(listItemText).join(", ");
   } else if (Array.isArray(json.value)) {
