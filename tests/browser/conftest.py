@@ -39,7 +39,9 @@ def shop_records() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         for k in range(n % 5):  # 0 to 4 orders
             orders.append({
                 "id": f"O{n}-{k}", "customer_id": f"C{1000 + n}",
-                "amount": 1500 + (n * 977 + k * 3001) % 9000, "ordered_at": _when(n * 7 + k),
+                "amount": 1500 + (n * 977 + k * 3001) % 9000,
+                # half a day off whole days: "3 months ago" may be a whole number of days
+                "ordered_at": _when(n * 7 + k + 0.5),
             })  # fmt: skip
     return customers, orders
 
