@@ -4,7 +4,9 @@ The snapshot is written once, in the transaction that creates the campaign, by o
 `INSERT … SELECT` when SQL can build the message, otherwise by multi-row INSERTs of 5000
 rendered messages. UNIQUE(campaign_id, customer_id) makes a second launch impossible.
 Counters (sent/failed/pending) are kept by the receipt consumer in the same transaction
-as the log rows they count, so reading them never scans the log.
+as the log rows they count, so reading them never scans the log. The holdout (holdout.py)
+is drawn by the same statement and counted once, right after it: sent + failed + pending +
+holdout = audience_size from the first answer on.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, insert, literal, select, update
 
+from xeno.campaigns import holdout as holdouts
 from xeno.campaigns.jobs import schedule_dispatch
 from xeno.campaigns.messages import MessageTemplate, compile_template, variables
+from xeno.campaigns.results import revenue_by_campaign
 from xeno.campaigns.schemas import CampaignIn
 from xeno.customers.service import customer_json
 from xeno.db import bulk
@@ -82,13 +86,16 @@ def create(body: CampaignIn, actor: str | None = None) -> Campaign:
         created_by=actor,
         created_at=now,
         scheduled_at=body.scheduled_at if later else None,
+        holdout_percent=body.holdout_percent,
+        attribution_days=body.attribution_days,
     )
     db.session.add(campaign)
     db.session.flush()
     conn = db.session.connection()
-    size = snapshot(conn, campaign.id, template, target.where, now)
-    campaign.audience_size = campaign.pending = size
-    if size == 0:
+    size = snapshot(conn, campaign.id, template, target.where, now, body.holdout_percent)
+    kept = held_back(conn, campaign.id) if body.holdout_percent else 0
+    campaign.audience_size, campaign.holdout, campaign.pending = size, kept, size - kept
+    if size == kept:
         campaign.status, campaign.finished_at = "done", now
     db.session.commit()
     return campaign
@@ -114,14 +121,17 @@ def snapshot(
     template: MessageTemplate,
     where: ColumnElement[bool],
     now: datetime,
+    holdout_percent: int = 0,
 ) -> int:
-    """Write the audience to communications_log, never a row at a time; return its size."""
+    """Write the audience to communications_log, never a row at a time; return its size.
+
+    Each row is PENDING, or HOLDOUT for the share drawn at random by the same statement."""
     columns = ["campaign_id", "customer_id", "message", "status", "created_at", "updated_at"]
     message = template.sql(customers_t, conn.dialect.name)
     if message is not None:
         rows = select(
-            literal(campaign_id), customers_t.c.id, message, literal("PENDING"),
-            literal(now), literal(now),
+            literal(campaign_id), customers_t.c.id, message,
+            holdouts.status_column(holdout_percent), literal(now), literal(now),
         ).where(where)
         return conn.execute(insert(log_t).from_select(columns, rows)).rowcount
     # Only the columns the template reads: decoding rows is most of this path's cost.
@@ -137,12 +147,19 @@ def snapshot(
             return total
         texts = template.render_many(variables(dict(zip(keys, r, strict=True))) for r in page)
         rows = [
-            (campaign_id, r[0], text, "PENDING", now, now)
+            (campaign_id, r[0], text, holdouts.draw(holdout_percent), now, now)
             for r, text in zip(page, texts, strict=True)
         ]
         bulk.insert_rows(conn, log_t, columns, rows)
         total += len(rows)
         last = page[-1][0]
+
+
+def held_back(conn: Connection, campaign_id: int) -> int:
+    """Count a campaign's HOLDOUT rows (an index range: campaign_id, status)."""
+    return int(conn.scalar(
+        select(func.count()).select_from(log_t)
+        .where(log_t.c.campaign_id == campaign_id, log_t.c.status == "HOLDOUT")) or 0)
 
 
 def start(campaign: Campaign) -> None:
@@ -162,23 +179,34 @@ def get(campaign_id: int) -> Campaign:
     return campaign
 
 
-def campaign_dict(c: Campaign) -> dict[str, Any]:
-    """A campaign with its delivery counters (they add up to audience_size)."""
-    return {
+def campaign_dict(c: Campaign, revenue: float | None = None) -> dict[str, Any]:
+    """A campaign with its delivery counters (sent + failed + pending + holdout add up to
+    audience_size) and, when given, the recipients' attributed revenue."""
+    out = {
         "id": c.id, "name": c.name, "segment_id": c.segment_id, "rule": c.rule,
         "message": c.message, "status": c.status, "audience_size": c.audience_size,
-        "sent": c.sent, "failed": c.failed, "pending": c.pending,
+        "sent": c.sent, "failed": c.failed, "pending": c.pending, "holdout": c.holdout,
+        "holdout_percent": c.holdout_percent, "attribution_days": c.attribution_days,
         "created_by": c.created_by, "created_at": iso(c.created_at),
         "scheduled_at": iso(c.scheduled_at), "finished_at": iso(c.finished_at),
     }
+    if revenue is not None:
+        out["revenue"] = revenue
+    return out
+
+
+def with_revenue(items: list[Campaign]) -> list[dict[str, Any]]:
+    """Campaign dicts carrying their attributed revenue, for all of them in one query."""
+    revenue = revenue_by_campaign([c.id for c in items])
+    return [campaign_dict(c, revenue.get(c.id, 0.0)) for c in items]
 
 
 def list_campaigns(page: int = 1, per_page: int = 50) -> dict[str, Any]:
-    """Most recent first (ties: higher id first), paged."""
+    """Most recent first (ties: higher id first), paged; each with its attributed revenue."""
     query = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     total = db.session.scalar(select(func.count(Campaign.id))) or 0
-    return {"items": [campaign_dict(c) for c in items], "page": page, "per_page": per_page,
+    return {"items": with_revenue(items), "page": page, "per_page": per_page,
             "total": total}
 
 
@@ -204,7 +232,7 @@ def log_page(
         total = campaign.audience_size
     else:
         total = {"PENDING": campaign.pending, "SENT": campaign.sent,
-                 "FAILED": campaign.failed}.get(status, 0)
+                 "FAILED": campaign.failed, "HOLDOUT": campaign.holdout}.get(status, 0)
     items = [{"id": r.id, "customer_id": r.external_id, "name": r.name, "message": r.message,
               "status": r.status, "updated_at": iso(r.updated_at)} for r in rows]
     return {"items": items, "page": page, "per_page": per_page, "total": total}

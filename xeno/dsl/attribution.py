@@ -19,6 +19,7 @@ by (customer_id, status, updated_at) for the "no later touch" probe.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import MetaData, Select, and_, exists, func, or_, select
@@ -34,9 +35,9 @@ def _tables(md: MetaData) -> tuple[Any, Any, Any, Any]:
             t["campaigns"])
 
 
-def recipient_orders(md: MetaData, campaign_id: int) -> Select[Any]:
-    """Return (customer_id, order_id, amount, ordered_at) of the orders the campaign's
-    recipients placed that count for it by last touch."""
+def recipient_orders(md: MetaData, campaign_id: int | Sequence[int]) -> Select[Any]:
+    """Return (customer_id, order_id, amount, ordered_at, campaign_id) of the orders the
+    campaign's (or campaigns') recipients placed that count for it by last touch."""
     customers, orders, log, campaigns = _tables(md)
     touch, later = log.alias("touch"), log.alias("later")
     newer_touch = select(later.c.id).where(
@@ -48,13 +49,14 @@ def recipient_orders(md: MetaData, campaign_id: int) -> Select[Any]:
     )
     return (
         select(touch.c.customer_id, orders.c.id.label("order_id"), orders.c.amount,
-               orders.c.ordered_at)
+               orders.c.ordered_at, touch.c.campaign_id)
         .select_from(
             touch.join(campaigns, campaigns.c.id == touch.c.campaign_id)
             .join(customers, customers.c.id == touch.c.customer_id)
             .join(orders, orders.c.customer_external_id == customers.c.external_id))
         .where(
-            touch.c.campaign_id == campaign_id,
+            (touch.c.campaign_id == campaign_id if isinstance(campaign_id, int)
+             else touch.c.campaign_id.in_(list(campaign_id))),
             touch.c.status == "SENT",
             orders.c.ordered_at >= touch.c.updated_at,
             orders.c.ordered_at <= add_days(touch.c.updated_at, campaigns.c.attribution_days),
@@ -97,6 +99,13 @@ def totals(orders_query: Select[Any]) -> Select[Any]:
     claimed = orders_query.subquery("claimed")
     return select(func.count(func.distinct(claimed.c.customer_id)), func.count(),
                   func.coalesce(cents_sum(claimed.c.amount), 0))
+
+
+def revenue_by_campaign(md: MetaData, campaign_ids: Sequence[int]) -> Select[Any]:
+    """Return (campaign_id, revenue in cents) of the recipients' attributed orders."""
+    claimed = recipient_orders(md, campaign_ids).subquery("claimed")
+    return (select(claimed.c.campaign_id, func.coalesce(cents_sum(claimed.c.amount), 0))
+            .group_by(claimed.c.campaign_id))
 
 
 def daily(orders_query: Select[Any]) -> Select[Any]:
