@@ -327,3 +327,25 @@ def test_an_audience_all_held_back_is_done_at_once(app, api, monkeypatch):
                                        "holdout_percent": 50})
     assert response.json["status"] == "done"
     assert counters(app, response.json["id"])["holdout"] == 1
+
+
+def test_cli_sends_with_a_holdout_and_prints_results(app, api, runner):
+    api.post_customers([customer(n) for n in range(1, 41)])
+    sent = runner.invoke(args=["campaign", "send", "--rule", "visits >= 0", "--message", "Hi",
+                               "--holdout-percent", "50", "--attribution-days", "3",
+                               "--no-wait"])
+    assert sent.exit_code == 0, sent.output
+    with app.app_context():
+        campaign = db.session.scalars(select(Campaign).order_by(Campaign.id.desc())).first()
+        campaign_id, held = campaign.id, campaign.holdout
+        assert (campaign.holdout_percent, campaign.attribution_days) == (50, 3)
+        db.session.remove()
+    assert f"campaign {campaign_id}: 40 recipient(s), {held} held back" in sent.output
+    shown = runner.invoke(args=["campaign", "results", str(campaign_id)])
+    assert shown.exit_code == 0, shown.output
+    holdout_line = next(x for x in shown.output.splitlines() if x.startswith("holdout"))
+    assert holdout_line.split()[1:3] == [str(held), "customers,"]
+    assert "Nobody has received the message yet" in shown.output
+    bad = runner.invoke(args=["campaign", "send", "--rule", "visits >= 0", "--message", "Hi",
+                              "--holdout-percent", "60"])
+    assert bad.exit_code == 2 and "--holdout-percent" in bad.output

@@ -13,6 +13,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from pydantic import ValidationError
 
+from xeno.campaigns import results
 from xeno.campaigns import service as campaigns
 from xeno.campaigns.messages import VARIABLES
 from xeno.campaigns.schemas import CampaignIn
@@ -24,7 +25,7 @@ from xeno.segments import service as segments
 bp = Blueprint("campaign_pages", __name__)
 
 PER_PAGE = 50
-LOG_STATUSES = ("PENDING", "SENT", "FAILED")
+LOG_STATUSES = ("PENDING", "SENT", "FAILED", "HOLDOUT")
 
 
 def _int_arg(name: str, default: int = 1) -> int:
@@ -41,10 +42,12 @@ def _pages(total: int, per_page: int) -> int:
 @bp.get("/")
 def dashboard():
     """Headline figures and the latest campaigns."""
+    recent = campaigns.with_revenue(campaigns.recent_campaigns(5))
     return render_template(
         "campaigns/dashboard.html",
         figures=headline_figures(),
-        campaigns=campaigns.recent_campaigns(5),
+        campaigns=recent,
+        revenue=sum(c["revenue"] for c in recent),
     )
 
 
@@ -73,6 +76,8 @@ def campaign_new():
         "segment_id": request.args.get("segment_id", ""),
         "rule": request.args.get("rule", ""),
         "message": 'Hi {{ first_name | default("there") }}, here\'s 10% off on your next order!',
+        "holdout_percent": "0",
+        "attribution_days": "7",
     }
     if form["rule"] and not request.args.get("segment_id"):
         form["audience"] = "rule"
@@ -123,19 +128,27 @@ def _body(form: dict[str, str]) -> CampaignIn:
         data["segment_id"] = int(form["segment_id"]) if form["segment_id"].isdigit() else -1
     else:
         data["rule"] = form["rule"]
+    for key in ("holdout_percent", "attribution_days"):
+        value = form.get(key, "")
+        if value:  # a number the form could not read stays text: the 422 names the field
+            data[key] = int(value) if value.isdigit() else value
     return CampaignIn.model_validate(data)
 
 
 @bp.get("/campaigns/<int:campaign_id>")
 def campaign_detail(campaign_id: int):
-    """One campaign: delivery figures and the log with a status filter and paging."""
+    """One campaign: delivery figures, results against the holdout, and the log with a
+    status filter and paging."""
     campaign = campaigns.campaign_dict(campaigns.get(campaign_id))
+    outcome = results.results(campaign_id)
     status = request.args.get("status", "").strip().upper()
     status = status if status in LOG_STATUSES else ""
     log = campaigns.log_page(campaign_id, status or None, _int_arg("page"), PER_PAGE)
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
+        results=outcome,
+        uplift_words=results.uplift_words(outcome),
         log=log,
         status=status,
         statuses=LOG_STATUSES,

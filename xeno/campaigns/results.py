@@ -111,3 +111,25 @@ def revenue_by_campaign(campaign_ids: list[int]) -> dict[int, float]:
         return {}
     rows = db.session.execute(attribution.revenue_by_campaign(_metadata(), campaign_ids))
     return {int(cid): _money(cents) for cid, cents in rows}
+
+
+def _points(value: float) -> str:
+    return f"{value * 100:+.1f}".replace("-", "−")
+
+
+def uplift_words(body: dict[str, Any]) -> str:
+    """Say in words what the uplift's 95% interval means, for the campaign page."""
+    lift = body["uplift"]
+    if lift is None:
+        if not body["holdout"]["count"]:
+            return ("No holdout: nobody was kept back, so there is nothing to compare the "
+                    "recipients with and the campaign's effect cannot be told.")
+        return "Nobody has received the message yet: there is nothing to compare."
+    low, high = lift["ci95"]
+    span = f"between {_points(low)} and {_points(high)} points"
+    if low > 0:
+        return f"{span}: the campaign most likely helped."
+    if high < 0:
+        return f"{span}: the campaign most likely hurt."
+    return (f"{span}: no clear effect yet — the interval includes zero, so the difference "
+            "may be chance.")
