@@ -8,6 +8,10 @@ one `xeno worker` on MariaDB + Redis measures:
 - the audience snapshot of POST /campaigns (SQL-built message: INSERT … SELECT; and a
   template that needs Python: chunked multi-row INSERTs) next to a raw INSERT … SELECT
   of the same audience with CONCAT;
+- the same snapshot with safe sending at work: the frequency cap on (XENO_FREQUENCY_CAP,
+  2/7d) and 10% of the customers unsubscribed, over a log already holding twice as many
+  rows as there are customers (the plain campaign's, plus older and recent filler rows
+  that put 10% of the customers at the cap), next to the plain one;
 - receipts posted one HTTP call each, signed, next to GET /healthz on the same server
   with the same clients; the time until all are applied; and the write statements per
   1000 receipts from MariaDB's Com_* status counters (global: other load adds noise).
@@ -97,10 +101,10 @@ def raw_insert_select(url: str) -> float:
     return rows / elapsed
 
 
-def post_campaign(port: int, token: str, message: str) -> tuple[dict, float]:
+def post_campaign(port: int, token: str, message: str, **extra: object) -> tuple[dict, float]:
     later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = json.dumps({"name": "bench", "rule": "visits >= 0", "message": message,
-                       "scheduled_at": later})  # scheduled: nothing dispatches meanwhile
+                       "scheduled_at": later, **extra})  # scheduled: nothing dispatches meanwhile
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     started = time.perf_counter()
     conn.request("POST", "/api/v1/campaigns", body=body,
@@ -111,6 +115,43 @@ def post_campaign(port: int, token: str, message: str) -> tuple[dict, float]:
     if response.status != 201:
         raise SystemExit(f"POST /campaigns answered {response.status}: {data}")
     return data, elapsed
+
+
+def prepare_safe_sending(url: str, customers: int) -> dict[str, int]:
+    """Unsubscribe every tenth customer and fill the log up to 2 rows per customer.
+
+    Filler rows of an earlier campaign: for 9 customers in 10 one SENT row 10 days old
+    (outside the cap's window: the index range must skip it), for the tenth one a SENT row
+    of yesterday, which with the plain campaign's row puts them at the cap of 2. Returns
+    what the capped snapshot must leave out, counted here in SQL of its own.
+    """
+    conn = connect(url)
+    with conn.cursor() as cur:
+        cur.execute("UPDATE customers SET unsubscribed_at = UTC_TIMESTAMP() - INTERVAL 1 HOUR"
+                    " WHERE id % 10 = 5")
+        cur.execute("INSERT INTO campaigns (name, rule, message, status, created_at,"
+                    " audience_size, sent, failed, pending) VALUES ('filler', 'visits >= 0',"
+                    " 'old', 'done', UTC_TIMESTAMP() - INTERVAL 10 DAY, %s, %s, 0, 0)",
+                    (customers, customers))
+        filler = cur.lastrowid
+        cur.execute("INSERT INTO communications_log (campaign_id, customer_id, message, status,"
+                    " created_at, updated_at) SELECT %s, id, 'An older message', 'SENT',"
+                    " IF(id %% 10 = 0, UTC_TIMESTAMP() - INTERVAL 1 DAY,"
+                    " UTC_TIMESTAMP() - INTERVAL 10 DAY), UTC_TIMESTAMP()"
+                    " FROM customers", (filler,))
+        cur.execute("ANALYZE TABLE customers, communications_log")
+        cur.execute("SELECT COUNT(*) FROM communications_log")
+        (log_rows,) = cur.fetchone()
+        cur.execute("SELECT COUNT(*) FROM customers WHERE unsubscribed_at IS NOT NULL")
+        (unsubscribed,) = cur.fetchone()
+        cur.execute(
+            "SELECT COUNT(*) FROM customers c WHERE c.unsubscribed_at IS NULL AND"
+            " (SELECT COUNT(*) FROM communications_log l WHERE l.customer_id = c.id AND"
+            " l.status IN ('SENT', 'PENDING')"
+            " AND l.created_at >= UTC_TIMESTAMP() - INTERVAL 7 DAY) >= 2")
+        (capped,) = cur.fetchone()
+    conn.close()
+    return {"log_rows": log_rows, "unsubscribed": unsubscribed, "capped": capped}
 
 
 def _client(args: tuple[int, str, list[int]]) -> int:
@@ -197,6 +238,7 @@ def main() -> None:
     r.flushdb()
     env = {**os.environ, "XENO_DATABASE_URL": args.db_url, "XENO_REDIS_URL": args.redis_url,
            "XENO_SECRET_KEY": "bench", "XENO_RECEIPT_SECRET": SECRET,
+           "XENO_FREQUENCY_CAP": "2/7d",
            "XENO_PUBLIC_URL": f"http://127.0.0.1:{args.port}"}
     env.pop("XENO_DEV_LOGIN", None)
     run = lambda *a: subprocess.run(["xeno", *a], env=env, check=True,  # noqa: E731
@@ -217,9 +259,10 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_http(args.port)
-        print("POST /campaigns (SQL-built messages) ...", flush=True)
+        print("POST /campaigns (SQL-built messages, the cap ignored) ...", flush=True)
         created, snap_s = post_campaign(
-            args.port, token, "Hi {{ first_name }}, here's 10% off on your next order!")
+            args.port, token, "Hi {{ first_name }}, here's 10% off on your next order!",
+            ignore_frequency_cap=True)
         size = created["audience_size"]
         python_rate = None
         if args.python_path:
@@ -247,6 +290,14 @@ def main() -> None:
             time.sleep(0.05)
         applied_s = time.perf_counter() - started
         writes = write_counters(args.db_url) - writes_before - 1  # the last poll isn't a write
+
+        print("safe sending: 10% unsubscribed, the log filled to 2 rows a customer ...",
+              flush=True)
+        left_out = prepare_safe_sending(args.db_url, args.customers)
+        print(f"POST /campaigns with the cap on (2/7d) over {left_out['log_rows']:,} log rows"
+              " ...", flush=True)
+        capped, capped_s = post_campaign(
+            args.port, token, "Hi {{ first_name }}, here's 15% off on your next order!")
     finally:
         web.terminate()
         worker.terminate()
@@ -272,6 +323,11 @@ def main() -> None:
           f"   ({size:,} rows in {snap_s:.1f}s, whole request)")
     if python_rate:
         print(f"{'POST /campaigns snapshot (Python-rendered), rows':<62}{python_rate:>14,.0f}")
+    capped_rate = capped["audience_size"] / capped_s
+    print(f"{'POST /campaigns snapshot, cap on + unsubscribed left out, rows':<62}"
+          f"{capped_rate:>14,.0f}   ({capped['audience_size']:,} rows of {capped['matched']:,}"
+          f" matched in {capped_s:.1f}s, whole request)")
+    print(f"{'  the same, customers examined':<62}{capped['matched'] / capped_s:>14,.0f}")
     print(f"{'baseline: GET /healthz, same server and clients':<62}{health:>14,.0f}")
     print(f"{'POST /receipts accepted, one receipt per call':<62}{receipts:>14,.0f}"
           f"   (all posted after {posted_s:.1f}s)")
@@ -281,6 +337,13 @@ def main() -> None:
     print(f"snapshot vs raw INSERT … SELECT:      {snap / raw:.2f}x (target >= 0.5)")
     if python_rate:
         print(f"Python-rendered vs raw INSERT … SELECT: {python_rate / raw:.2f}x")
+    print(f"capped snapshot vs plain snapshot:    {capped_rate / snap:.2f}x rows/s, "
+          f"{snap_s / capped_s:.2f}x by time (target >= 0.7)")
+    breakdown_ok = (capped["excluded"] == {"unsubscribed": left_out["unsubscribed"],
+                                           "frequency_cap": left_out["capped"]}
+                    and capped["matched"] == args.customers)
+    print(f"breakdown equals counts made apart:   {breakdown_ok}   ({capped['excluded']},"
+          f" counted {left_out['unsubscribed']:,} unsubscribed, {left_out['capped']:,} capped)")
     print(f"receipts accepted vs /healthz:        {receipts / health:.2f}x (target >= 0.5)")
     print(f"write statements per 1000 receipts:   {writes * 1000 / len(ids):.2f} (target <= 2)"
           f"   ({writes} in all, MariaDB Com_* global counters)")

@@ -1,11 +1,14 @@
 """End-to-end ingestion throughput next to raw MariaDB baselines measured in the same run.
 
-    python bench/ingest.py --customers 1000000 --orders 2000000
+    python bench/ingest.py --customers 1000000 --orders 2000000 --file-orders 1000000
 
 Starts gunicorn (2 sync workers) and `xeno worker` against MariaDB + Redis, posts the
 records through the HTTP API in arrays of 1000, waits until every batch is stored, and
 prints rows/s beside: per-row INSERT with autocommit, and a multi-row upsert of 5000 rows
-per statement, both on the same `customers` table. InnoDB's buffer pool is set to
+per statement, both on the same `customers` table. Then the CLI-file path: an orders CSV
+of `--file-orders` lines (new ids, the same customers) through `xeno import orders`, with
+its progress bar, until every line is stored; its rows/s and the importer's peak RSS
+(VmHWM) are printed next to the HTTP path's. InnoDB's buffer pool is set to
 `--buffer-pool` (8G) for the run and put back afterwards; `--buffer-pool ''` keeps the
 server's own.
 """
@@ -19,6 +22,7 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -173,28 +177,73 @@ def post_all(port: int, token: str, path: str, payloads: list[bytes], clients: i
     return batch_ids
 
 
-def wait_stored(r: redis.Redis, batch_ids: list[str], expected: int, rss: RssProbe) -> None:
-    """Poll the batches still open (done ones drop out), so the load generator stays light."""
+def wait_stored(url: str, batch_ids: list[str], expected: int, rss: RssProbe) -> None:
+    """Poll the batches still open (done ones drop out), so the load generator stays light.
+
+    A batch's outcome is the row its consumer writes with its records (`batches`).
+    """
     pending, done = list(batch_ids), 0
+    conn = connect(url)
     while True:
-        with r.pipeline() as pipe:
-            for b in pending:
-                pipe.hmget(f"xeno:batch:{b}", "stored", "rejected", "received")
-            counts = pipe.execute()
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT id, stored + rejected, received FROM batches WHERE id IN %s",
+                (pending,),
+            )
+            handled = {b: (n, received) for b, n, received in cur.fetchall()}
         still = []
-        for b, (stored, rejected, received) in zip(pending, counts, strict=True):
-            handled = int(stored or 0) + int(rejected or 0)
-            if received is not None and handled >= int(received):
-                done += handled
+        for b in pending:
+            n, received = handled.get(b, (0, None))
+            if received is not None and n >= received:
+                done += n
             else:
                 still.append(b)
         pending = still
         rss.sample()
         if not pending:
+            conn.close()
             if done != expected:
                 raise SystemExit(f"{done} records handled, {expected} posted")
             return
         time.sleep(0.1)
+
+
+def file_orders(path: Path, count: int, customers: int) -> None:
+    """An orders CSV as a shop exports it: ids of their own, amounts with separators."""
+    rows = (
+        {**row, "id": "F" + row["id"][1:], "amount": f"{float(row['amount']):,.2f}"}
+        for row in generate.orders(count, customers, seed=23)
+    )
+    generate.write_csv(path, generate.ORDER_COLUMNS, rows)
+
+
+def import_file(path: Path, env: dict[str, str]) -> tuple[float, int, str]:
+    """`xeno import orders FILE` (its progress bar on this terminal): seconds, peak RSS kB,
+    and its summary's last line."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        ["xeno", "import", "orders", str(path)], env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _status_kb(proc.pid, "VmHWM:"))  # the kernel's high-water mark
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    output = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"xeno import exited with {proc.returncode}:\n{output}")
+    return elapsed, peak, output.strip().splitlines()[-1]
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
 
 
 class RssProbe:
@@ -219,6 +268,10 @@ def main() -> None:
     parser.add_argument("--db-url", default="mysql+pymysql://root@127.0.0.1:3306/xeno_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument(
+        "--file-orders", type=int, default=1_000_000,
+        help="lines of the orders CSV imported with `xeno import` (0 skips the CLI-file path)",
+    )  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="`xeno worker` processes")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     parser.add_argument(
@@ -285,14 +338,23 @@ def main() -> None:
         started = time.perf_counter()
         ids = post_all(args.port, token, "/api/v1/customers", customer_bodies, args.clients)
         posted = time.perf_counter() - started
-        wait_stored(r, ids, args.customers, rss)
+        wait_stored(args.db_url, ids, args.customers, rss)
         customers_s = time.perf_counter() - started
 
         started = time.perf_counter()
         ids = post_all(args.port, token, "/api/v1/orders", order_bodies, args.clients)
         orders_posted = time.perf_counter() - started
-        wait_stored(r, ids, args.orders, rss)
+        wait_stored(args.db_url, ids, args.orders, rss)
         orders_s = time.perf_counter() - started
+
+        file_s = file_peak_kb = 0
+        file_summary = ""
+        if args.file_orders:
+            with tempfile.TemporaryDirectory() as scratch:
+                path = Path(scratch) / "orders.csv"
+                print(f"writing a {args.file_orders}-line orders CSV ...", flush=True)
+                file_orders(path, args.file_orders, args.customers)
+                file_s, file_peak_kb, file_summary = import_file(path, env)
     finally:
         restore_pool()
         web.terminate()
@@ -308,7 +370,11 @@ def main() -> None:
         n_customers, visits, spend = cur.fetchone()
         cur.execute("SELECT COUNT(*), SUM(amount) FROM orders")
         n_orders, amount = cur.fetchone()
-    exact = n_customers == args.customers and visits == n_orders == args.orders and spend == amount
+    expected_orders = args.orders + args.file_orders
+    exact = (
+        n_customers == args.customers and visits == n_orders == expected_orders
+        and spend == amount
+    )  # fmt: skip
 
     c_rate, o_rate = args.customers / customers_s, args.orders / orders_s
     print()
@@ -323,11 +389,20 @@ def main() -> None:
         f"{'orders end to end, aggregates kept exact':<58}{o_rate:>12,.0f}"
         f"   (all posted after {orders_posted:.1f}s, stored after {orders_s:.1f}s)"
     )
+    if args.file_orders:
+        f_rate = args.file_orders / file_s
+        print(
+            f"{'orders from a CSV file (xeno import, aggregates exact)':<58}{f_rate:>12,.0f}"
+            f"   (all stored after {file_s:.1f}s)"
+        )
+        print(f"  its summary: {file_summary}")
     print()
     print(f"customers vs multi-row upsert: {c_rate / multirow:.2f}x (target >= 0.6)")
     print(f"customers vs per-row INSERT:   {c_rate / per_row:.1f}x (target >= 8)")
     print(f"orders incl. aggregates:       {o_rate:,.0f}/s (target >= 10,000)")
     print(f"worker peak RSS:               {rss.peak_kb / 1024:.0f} MB (target < 250)")
+    if args.file_orders:
+        print(f"importer peak RSS:             {file_peak_kb / 1024:.0f} MB (target < 200)")
     print(f"aggregates exact (SUM(visits)=COUNT(orders), SUM(spend)=SUM(amount)): {exact}")
 
 

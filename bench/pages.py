@@ -13,7 +13,10 @@ as found.
 Requests go through the whole Flask app in-process (routing, sign-in, CSRF, SQL, JSON or
 Jinja) with a signed-in session, so the figures are server time without the network.
 Targets: the campaign history page under 100 ms, the builder's live count
-(`POST /api/v1/segments/preview`) under 300 ms, both at the median and p95.
+(`POST /api/v1/segments/preview`) under 300 ms, both at the median and p95. The customer
+desk (bench/desk.py): a busy customer's profile under 100 ms at p95, and a 1M-row segment
+export with its rows/s and the server's RSS growth (under 50 MB); `--desk-only` runs just
+those.
 """
 
 from __future__ import annotations
@@ -33,9 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import desk  # noqa: E402
 from common import connect  # noqa: E402
 
 from xeno import create_app  # noqa: E402
+from xeno.auth import sessions  # noqa: E402
+from xeno.auth.tokens import create_token  # noqa: E402
 from xeno.db.models import User  # noqa: E402
 from xeno.extensions import db  # noqa: E402
 
@@ -155,17 +161,23 @@ def timed(call: Callable[[], object], runs: int, warmup: int = 3) -> tuple[float
     return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
-def measure(url: str, newest: int, runs: int) -> list[tuple[str, float, float, float | None]]:
-    """Time every page and call the builder and campaign pages make; (name, median, p95, target)."""
+def measure(
+    url: str, newest: int | None, runs: int, customer: str | None = None
+) -> list[tuple[str, float, float, float | None]]:
+    """Time every page and call the builder and campaign pages make; (name, median, p95, target).
+
+    Without `newest` only the profile of `customer` is timed (`--desk-only`).
+    """
     app = create_app(app_config(url))
     client = app.test_client()
     with app.app_context():
         user = User(email=f"{TAG}@xeno.local", name="Bench")
         db.session.add(user)
         db.session.commit()
-        user_id = user.id
+        user_id, signed = user.id, sessions.values_for(user)
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
+        session.update(signed)
     token = re.search(r'csrf-token" content="([^"]+)"', client.get("/segments").text).group(1)
     headers = {"X-CSRFToken": token}
 
@@ -186,6 +198,12 @@ def measure(url: str, newest: int, runs: int) -> list[tuple[str, float, float, f
         return call
 
     rows: list[tuple[str, float, float, float | None]] = []
+    if customer is not None:
+        rows += desk.profile_rows(get, timed, customer, runs)
+    if newest is None:
+        with app.app_context():
+            db.engine.dispose()
+        return rows
     history = client.get("/campaigns").text
     assert history.count('data-campaign-id="') == 50, "history page should list 50 campaigns"
     rows.append(("GET /campaigns (history, 50 of 100)", *timed(get("/campaigns"), runs), 100))
@@ -233,6 +251,8 @@ def main() -> int:
     )
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--desk-only", action="store_true",
+                        help="time only the customer profile and the 1M-row export")
     args = parser.parse_args()
 
     found = customer_count(args.reuse_url)
@@ -246,13 +266,27 @@ def main() -> int:
             build(url, args.customers)
             found = customer_count(url)
         print(f"using {make_url(url).database}: {found:,} customers")
-    newest = add_campaigns(url)
+    busy, export_id = desk.add_desk(url, customer_pk=found // 2)
     try:
-        rows = measure(url, newest, args.runs)
+        newest = None if args.desk_only else add_campaigns(url)
+        rows = measure(url, newest, args.runs, busy)
+        app = create_app(app_config(url))
+        with app.app_context():
+            token = create_token(desk.TAG)
+            db.engine.dispose()
+        exported = desk.export(url, export_id, token)
     finally:
         with connect(url) as conn, conn.cursor() as cur:
             remove_campaigns(cur)
-    baseline = raw_substring_scan(url, "zzqx")
+            desk.remove_desk(cur)
+            cur.execute(f"DELETE FROM api_tokens WHERE name = '{desk.TAG}'")
+    print(
+        f"\nexport of segment 'visits >= 0' as CSV from gunicorn (1 sync worker):"
+        f" {exported['rows']:,} rows in {exported['seconds']:.1f} s ="
+        f" {exported['rows_per_s']:,.0f} rows/s; worker RSS {exported['rss_before_mb']:.0f} MB"
+        f" before, grew {exported['rss_growth_mb']:.1f} MB during it (target < 50 MB)"
+    )
+    baseline = None if args.desk_only else raw_substring_scan(url, "zzqx")
     print(f"\nserver time per request, in-process, {args.runs} runs each (ms)")
     print(f"{'page / call':<62} {'median':>8} {'p95':>8}  target")
     ok = True
@@ -263,6 +297,9 @@ def main() -> int:
             ok = ok and met
             verdict = f"< {target} ms {'ok' if met else 'MISSED'}"
         print(f"{name:<62} {median:8.1f} {p95:8.1f}  {verdict}")
+    ok = ok and exported["rss_growth_mb"] < 50
+    if baseline is None:
+        return 0 if ok else 1
     search = next(r for r in rows if r[0] == "GET /customers?q=zzqx&sort=spend")
     print(
         f"\nbaseline: raw COUNT(*) of a substring over name, email and city (no index can"

@@ -204,10 +204,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def demo_env() -> dict[str, str]:
-    """The caller's environment without XENO_* / Google settings: embedded mode."""
+def demo_env(out: Path) -> dict[str, str]:
+    """The caller's environment without XENO_* / Google settings: embedded mode, on a
+    database of the tour's own under `out` (never the user's demo)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XENO_", "GOOGLE_"))}
     env["PYTHONUNBUFFERED"] = "1"
+    env["XENO_INSTANCE_PATH"] = str(out.resolve() / "instance")
     return env
 
 
@@ -223,12 +225,13 @@ def demo_server(out: Path, customers: int, orders: int) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     log_path = out / "demo.log"
     cmd = xeno_command() + [
-        "demo", "--port", str(port), "--customers", str(customers), "--orders", str(orders),
+        "demo", "--fresh", "--port", str(port), "--customers", str(customers),
+        "--orders", str(orders),
     ]  # fmt: skip
     log(f"starting {' '.join(cmd[1:] if len(cmd) == 1 else cmd)} (log: {log_path})")
     with log_path.open("w") as handle:
         proc = subprocess.Popen(
-            cmd, cwd=out, env=demo_env(), stdout=handle, stderr=subprocess.STDOUT,
+            cmd, cwd=out, env=demo_env(out), stdout=handle, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         try:
@@ -272,7 +275,7 @@ class Api:
 
     def __init__(self, url: str, cwd: Path) -> None:
         self.url = url
-        env = demo_env() | {"XENO_DEV_LOGIN": "1"}  # the same SQLite file `xeno demo` uses
+        env = demo_env(cwd)  # the same SQLite file the tour's `xeno demo` uses
         done = subprocess.run(
             xeno_command() + ["token", "create", "tour"],
             cwd=cwd, env=env, capture_output=True, text=True, check=True, timeout=120,

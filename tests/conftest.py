@@ -8,7 +8,10 @@ created for the session and the Redis db is flushed around each test.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -18,13 +21,40 @@ from sqlalchemy import text
 
 from tests.helpers import REAL, ApiActions, XenoCliRunner, scratch_database, test_config
 from xeno import create_app
+from xeno.auth import sessions
 from xeno.db import migrate
 from xeno.db.models import User
 from xeno.extensions import db as _db
 
+# The instance folder holds the embedded database a developer's `xeno demo` runs on. The
+# suite works in a folder of its own (every create_app() and every `xeno` it starts reads
+# XENO_INSTANCE_PATH), and fails if the real one changed while it ran.
+INSTANCE = Path(__file__).resolve().parents[1] / "instance"
+os.environ["XENO_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="xeno-test-instance-")
+for _variable in ("XENO_DATABASE_URL", "XENO_REDIS_URL", "XENO_DEV_LOGIN"):
+    os.environ.pop(_variable, None)
+
+
+def instance_state() -> dict[str, tuple[int, int]]:
+    """Every file in the real instance folder with its size and modification time."""
+    if not INSTANCE.is_dir():
+        return {}
+    return {
+        str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in INSTANCE.rglob("*") if p.is_file()
+    }
+
+
+INSTANCE_BEFORE = (INSTANCE.is_dir(), instance_state())
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """On the real-server run nothing may be skipped: a skip there hides a broken setup."""
+    """Nothing touched the instance folder; on the real-server run nothing was skipped."""
+    if (INSTANCE.is_dir(), instance_state()) != INSTANCE_BEFORE:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(f"the test suite changed {INSTANCE}", red=True)
+        session.exitstatus = 1
+    shutil.rmtree(os.environ["XENO_INSTANCE_PATH"], ignore_errors=True)
     if REAL and os.environ.get("XENO_TEST_NO_SKIPS") == "1":
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         skipped = reporter.stats.get("skipped", []) if reporter else []
@@ -102,9 +132,11 @@ def signed_in(app: Flask, client: FlaskClient) -> FlaskClient:
         user = User(email="mona@xeno.test", name="Mona Marketer")
         _db.session.add(user)
         _db.session.commit()
+        signed = sessions.values_for(user)
         user_id = user.id
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
+        session.update(signed)
     return client
 
 

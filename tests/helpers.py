@@ -5,9 +5,12 @@ Plain functions and classes only; fixtures live in conftest.py files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -187,9 +191,12 @@ def worker_process(app: Flask, **env: str) -> Iterator[subprocess.Popen]:
         **env,
     }
     variables.pop("XENO_DEV_LOGIN", None)
+    # A session of its own: RQ's scheduler is a forked child that outlives a `kill -9` of
+    # the worker, and the whole group is ended afterwards.
     process = subprocess.Popen(
         [sys.executable, "-c", "from cli import main; main()", "worker"],
         env=variables, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
     )
     try:
         yield process
@@ -200,6 +207,91 @@ def worker_process(app: Flask, **env: str) -> Iterator[subprocess.Popen]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free port, to kill and start again."""
+
+    def __init__(self, folder: Path, appendonly: bool = False) -> None:
+        self.folder, self.appendonly = folder, appendonly
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> PrivateRedis:
+        """Start (or start again) on the same port and wait until it answers."""
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
+             str(self.folder), "--save", "", "--appendonly", "yes" if self.appendonly else "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        probe = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        assert wait_until(lambda: _answers(probe), timeout=20), "redis-server did not start"
+        probe.close()
+        return self
+
+    def kill(self) -> None:
+        """`kill -9` the server."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def _answers(conn: Any) -> bool:
+    try:
+        return bool(conn.ping())
+    except Exception:
+        return False
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def recording_vendor() -> Iterator[tuple[str, list[int]]]:
+    """A vendor that takes every message (202) and never sends a receipt; yields its send
+    URL and the log ids it was handed, in order, repeats included."""
+    handed: list[int] = []
+
+    class Vendor(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            handed.extend(m["log_id"] for m in body["messages"])
+            answer = json.dumps({"accepted": len(body["messages"])}).encode()
+            self.send_response(202)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Vendor)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/send", handed
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def slow_job(key: str, seconds: float) -> None:
+    """A test job: count its runs in Redis under `key`, and take `seconds` on its first."""
+    from xeno.platform.broker import connection
+
+    if connection().incr(key) == 1:
+        time.sleep(seconds)
 
 
 def wait_until(predicate, timeout: float = 60.0, every: float = 0.1) -> bool:  # noqa: ANN001

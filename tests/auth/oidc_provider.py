@@ -3,6 +3,9 @@
 It serves discovery, an authorize endpoint that approves at once (redirecting back with a
 code and the state), a token endpoint that answers an RS256-signed id_token, JWKS and
 userinfo. `user` is who "signs in" next; `tamper` makes the id_token wrong in one way.
+`claims_in` says where the user's claims go: "id_token" (as Google does) or "userinfo",
+where the id_token holds only `sub` and the claims are served, to the bearer of the access
+token, by the UserInfo endpoint (as OpenID Connect allows, and panva's oidc-provider does).
 """
 
 from __future__ import annotations
@@ -59,8 +62,13 @@ class FakeProvider:
         """Forget codes and go back to the default user and an honest id_token."""
         self.user: dict[str, Any] = default_user()
         self.tamper: str | None = None
+        self.claims_in = "id_token"
+        self.userinfo_override: dict[str, Any] = {}  # claims UserInfo answers differently
+        self.userinfo_status = 200
         self.codes: dict[str, dict[str, Any]] = {}
+        self.access_tokens: dict[str, dict[str, Any]] = {}
         self.token_requests = 0
+        self.userinfo_requests = 0
 
     # --- serving -------------------------------------------------------------------------
     def start(self) -> FakeProvider:
@@ -151,13 +159,16 @@ class FakeProvider:
             digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
             if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != grant["code_challenge"]:
                 return _json({"error": "invalid_grant", "error_description": "PKCE"}, 400)
+        access_token = secrets.token_urlsafe(16)
+        self.access_tokens[access_token] = grant["user"]
+        in_token = grant["user"] if self.claims_in == "id_token" else {"sub": grant["user"]["sub"]}
         return _json(
             {
-                "access_token": secrets.token_urlsafe(16),
+                "access_token": access_token,
                 "token_type": "Bearer",
                 "expires_in": 3600,
                 "scope": "openid email profile",
-                "id_token": self.id_token(grant["user"], grant["nonce"]),
+                "id_token": self.id_token(in_token, grant["nonce"]),
             }
         )
 
@@ -166,8 +177,15 @@ class FakeProvider:
         return _json(KeySet([self.key]).as_dict(private=False))
 
     def userinfo(self, request: Request) -> Response:
-        """The current user's claims."""
-        return _json(self.user)
+        """The claims of the user an access token was issued for (RFC 6750 bearer only)."""
+        self.userinfo_requests += 1
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        user = self.access_tokens.get(value) if scheme.lower() == "bearer" else None
+        if user is None:
+            return _json({"error": "invalid_token"}, 401)
+        if self.userinfo_status != 200:
+            return _json({"error": "server_error"}, self.userinfo_status)
+        return _json({**user, **self.userinfo_override})
 
     # --- tokens --------------------------------------------------------------------------
     def id_token(self, user: dict[str, Any], nonce: str | None) -> str:

@@ -19,8 +19,11 @@ from xeno import create_app
 from xeno.auth.tokens import create_token
 from xeno.extensions import db
 
-# a rule (400) or template (422) error is an answer the page shows; Chromium logs it too
-EXPECTED = re.compile(r"Failed to load resource: the server responded with a status of (400|422)")
+# a rule (400), duplicate campaign or edit conflict (409) or template (422) error is an
+# answer the page shows; Chromium logs it too
+EXPECTED = re.compile(
+    r"Failed to load resource: the server responded with a status of (400|409|422)"
+)
 
 
 def _when(days_ago: float) -> str:

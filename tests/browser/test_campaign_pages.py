@@ -39,6 +39,9 @@ def test_send_a_campaign_and_watch_sent_and_failed_add_up(page, shop, tmp_path):
     page.fill("#campaign-name", "Thank-you note")
     page.screenshot(path=str(tmp_path / "new.png"), full_page=True)
 
+    page.click("#review-button")
+    page.wait_for_url(re.compile(r"/campaigns/confirm"))
+    expect(page.locator("#confirm-audience")).to_have_text(str(segment["size"]))
     page.click("#send-button")
     page.wait_for_url(re.compile(r"/campaigns/\d+$"))
     expect(page.locator("h1")).to_have_text("Thank-you note")

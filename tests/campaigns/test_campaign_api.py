@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import assert_counters_match_log, counters, customer, log_counts, order
+from tests.helpers import assert_counters_match_log, customer, log_counts, order
 from xeno.db.models import CommunicationLog, Segment
 from xeno.extensions import db
 
@@ -43,7 +43,9 @@ def test_create_writes_the_audience_as_pending_before_the_201(app, api, people):
                                        "message": "Hi [Name], here's 10% off on your next order!"})
     assert response.status_code == 201
     body = response.json
-    assert body == {"id": body["id"], "audience_size": 1, "status": "sending"}
+    assert body == {"id": body["id"], "status": "sending", "matched": 1,
+                    "excluded": {"unsubscribed": 0, "frequency_cap": 0}, "audience_size": 1,
+                    "holdout": 0, "parent_id": None}
     assert log_counts(app, body["id"]) == {"PENDING": 1}
     assert _messages(app, body["id"]) == ["Hi Asha Rao, here's 10% off on your next order!"]
     assert assert_counters_match_log(app, body["id"])["pending"] == 1
@@ -75,7 +77,8 @@ def test_the_sql_snapshot_and_the_python_snapshot_agree(app, api, people, monkey
     template = "Dear {{ first_name|default('friend') }} of {{ city|default('?') }}, {{ spend }}"
     fast = api.post("/campaigns", {"rule": "visits >= 0", "message": template}).json["id"]
     monkeypatch.setattr(messages.MessageTemplate, "sql", lambda *a: None)
-    slow = api.post("/campaigns", {"rule": "visits >= 0", "message": template}).json["id"]
+    slow = api.post("/campaigns", {"rule": "visits >= 0", "message": template,
+                                   "allow_duplicate": True}).json["id"]
     assert _messages(app, fast) == _messages(app, slow)
 
 
@@ -104,10 +107,13 @@ def test_a_campaign_to_a_saved_segment(app, api, people):
         segment_id, 'city = "mumbai"', 1)
 
 
-def test_an_empty_audience_is_done_at_once(app, api, people):
+def test_an_empty_audience_is_refused_and_creates_nothing(app, api, people):
     response = api.post("/campaigns", {"rule": "spend > 99999999", "message": "Hi"})
-    assert response.json["status"] == "done" and response.json["audience_size"] == 0
-    assert counters(app, response.json["id"])["finished_at"] is not None
+    assert response.status_code == 422
+    assert response.json["error"] == "empty_audience"
+    assert (response.json["matched"], response.json["audience_size"]) == (0, 0)
+    assert api.get("/campaigns").json["total"] == 0
+    assert log_counts(app, 1) == {}
 
 
 @pytest.mark.parametrize(
@@ -149,7 +155,7 @@ def test_preview_renders_up_to_five_and_stores_nothing(app, api):
 
 
 def test_list_is_most_recent_first_and_paged(app, api, people):
-    ids = [api.post("/campaigns", {"name": f"c{i}", "rule": "visits >= 0", "message": "Hi"})
+    ids = [api.post("/campaigns", {"name": f"c{i}", "rule": "visits >= 0", "message": f"Hi {i}"})
            .json["id"] for i in range(3)]
     page = api.get("/campaigns?per_page=2").json
     assert [c["id"] for c in page["items"]] == [ids[2], ids[1]]  # same second: higher id first
@@ -168,7 +174,8 @@ def test_detail_and_log(app, api, people):
     log = api.get(f"/campaigns/{cid}/log?per_page=2").json
     assert log["total"] == 3 and len(log["items"]) == 2
     first = log["items"][0]
-    assert set(first) == {"id", "customer_id", "name", "message", "status", "updated_at"}
+    assert set(first) == {"id", "customer_id", "name", "message", "status", "reason",
+                          "updated_at"}
     everyone = api.get(f"/campaigns/{cid}/log").json["items"]
     assert sorted((i["customer_id"], i["message"], i["status"]) for i in everyone) == [
         ("C1", "Hi Asha Rao", "PENDING"), ("C2", "Hi Vikram Singh", "PENDING"),

@@ -96,13 +96,39 @@ def test_new_campaign_preselects_the_segment_from_the_list(app, signed_in):
         assert f'data-insert="{{{{ {variable} }}}}"' in page
 
 
-def test_no_js_preview_renders_messages_for_real_customers(signed_in, shop):
-    page = post_form(
-        signed_in, "/campaigns/new", audience="rule", rule="visits >= 1", message=MESSAGE,
-        action="preview",
-    ).get_data(as_text=True)  # fmt: skip
-    assert re.search(r'<output id="campaign-audience"[^>]*>3</output>', page)
+def _confirm(client, **fields: str):
+    """Step 1's submit, as a browser without JavaScript sends it (a GET)."""
+    return client.get("/campaigns/confirm", query_string=fields)
+
+
+def _count_campaigns(app: Flask) -> int:
+    with app.app_context():
+        n = db.session.query(Campaign).count()
+        db.session.remove()
+    return n
+
+
+def test_the_form_draws_a_one_time_key_and_creates_nothing(app, signed_in, shop):
+    page = signed_in.get("/campaigns/new").get_data(as_text=True)
+    key = re.search(r'name="key" id="idempotency-key" value="([0-9a-f]{32})"', page).group(1)
+    other = signed_in.get("/campaigns/new").get_data(as_text=True)
+    assert key not in other
+    assert 'method="get" action="/campaigns/confirm"' in page
+    assert _count_campaigns(app) == 0
+
+
+def test_confirmation_recounts_and_shows_the_breakdown_without_sending(app, api, signed_in,
+                                                                        shop):
+    api.post("/customers/C3/unsubscribe", None)
+    page = _confirm(signed_in, audience="rule", rule="visits >= 1", message=MESSAGE,
+                    key="k1").get_data(as_text=True)
+    assert '<td class="num" id="confirm-matched">3</td>' in page
+    assert '<td class="num" id="confirm-unsubscribed">− 1</td>' in page
+    assert '<strong id="confirm-audience">2</strong>' in page
+    assert "Send to 2 customers" in page
     assert "Hi Asha from Mumbai" in page and "Hi Ravi from your city" in page
+    assert 'name="key" value="k1"' in page
+    assert _count_campaigns(app) == 0
 
 
 @pytest.mark.parametrize(
@@ -113,22 +139,21 @@ def test_no_js_preview_renders_messages_for_real_customers(signed_in, shop):
         ({"rule": "visits > 1", "message": "  "}, "message: String should have at least 1"),
     ],
 )
-def test_no_js_preview_shows_what_is_wrong(signed_in, shop, fields, words):
-    response = post_form(signed_in, "/campaigns/new", audience="rule", action="preview", **fields)
-    assert response.status_code == 200
+def test_confirmation_sends_a_bad_form_back_to_step_one(signed_in, shop, fields, words):
+    response = _confirm(signed_in, audience="rule", **fields)
+    assert response.status_code == 422
     error = re.search(
         r'id="campaign-error"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S
     )
     assert words in error.group(1)
 
 
-def test_no_js_send_creates_the_campaign_and_opens_its_page(app, signed_in, shop):
+def test_send_creates_the_campaign_once_per_form_and_opens_its_page(app, signed_in, shop):
     segment_id = saved_segment(app, "Ordered", "visits >= 1")
-    response = post_form(
-        signed_in, "/campaigns/new", name="Thanks", audience="segment",
-        segment_id=str(segment_id), message=MESSAGE, action="send",
-    )  # fmt: skip
-    assert response.status_code == 302
+    fields = dict(name="Thanks", audience="segment", segment_id=str(segment_id),
+                  message=MESSAGE, key="form-1")
+    response = post_form(signed_in, "/campaigns/send", **fields)
+    assert response.status_code == 303
     campaign_id = int(response.location.rsplit("/", 1)[1])
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
@@ -136,10 +161,63 @@ def test_no_js_send_creates_the_campaign_and_opens_its_page(app, signed_in, shop
             "Thanks", segment_id, 3,
         )  # fmt: skip
         assert campaign.created_by == "mona@xeno.test"
+    again = post_form(signed_in, "/campaigns/send", **fields)  # reload, or Back then Send
+    assert (again.status_code, again.location) == (303, response.location)
+    assert _count_campaigns(app) == 1
     page = signed_in.get(response.location).get_data(as_text=True)
     assert '<span class="figure-value" id="figure-audience">3</span>' in page
     assert page.count("badge-log-pending") == 3
     assert "chart.umd.js" in page and 'id="delivery-chart"' in page
+
+
+def test_a_new_form_for_the_same_campaign_is_warned_then_refused(app, signed_in, shop):
+    fields = dict(audience="rule", rule="visits >= 1", message=MESSAGE)
+    first = post_form(signed_in, "/campaigns/send", key="form-1", **fields)
+    first_id = int(first.location.rsplit("/", 1)[1])
+    warned = _confirm(signed_in, key="form-2", **fields).get_data(as_text=True)
+    assert 'id="duplicate-warning"' in warned and f"/campaigns/{first_id}" in warned
+    refused = post_form(signed_in, "/campaigns/send", key="form-2", **fields)
+    assert refused.status_code == 409
+    assert "in the last 24" in refused.get_data(as_text=True)
+    assert _count_campaigns(app) == 1
+    anyway = post_form(signed_in, "/campaigns/send", key="form-2", allow_duplicate="1",
+                       **fields)
+    assert anyway.status_code == 303 and _count_campaigns(app) == 2
+
+
+def test_an_empty_audience_offers_no_send_button(app, signed_in, shop):
+    page = _confirm(signed_in, audience="rule", rule="spend > 99999", message="Hi")
+    text = page.get_data(as_text=True)
+    assert 'id="empty-audience"' in text and 'id="send-button"' not in text
+    refused = post_form(signed_in, "/campaigns/send", audience="rule", rule="spend > 99999",
+                        message="Hi", key="k")
+    assert refused.status_code == 422 and _count_campaigns(app) == 0
+
+
+def test_detail_offers_retry_failed_and_send_again(app, api, signed_in, shop):
+    created = api.post("/campaigns", {"rule": "visits >= 1", "message": MESSAGE,
+                                      "name": "Thanks"}).json
+    page = signed_in.get(f"/campaigns/{created['id']}").get_data(as_text=True)
+    assert 'id="retry-form"' not in page  # nothing failed
+    again = re.search(r'id="send-again" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    form = signed_in.get(again).get_data(as_text=True)
+    assert 'id="audience-rule" name="audience" value="rule" checked' in form
+    assert ">visits &gt;= 1</textarea>" in form and "Thanks" in form
+    with app.app_context():
+        db.session.query(CommunicationLog).filter(CommunicationLog.customer_id == 1).update(
+            {"status": "FAILED"})
+        campaign = db.session.get(Campaign, created["id"])
+        campaign.failed, campaign.pending = 1, 2
+        db.session.commit()
+    page = signed_in.get(f"/campaigns/{created['id']}").get_data(as_text=True)
+    key = re.search(r'name="key" value="([0-9a-f]{32})"', page).group(1)
+    retried = post_form(signed_in, f"/campaigns/{created['id']}/retry", key=key)
+    assert retried.status_code == 303
+    twice = post_form(signed_in, f"/campaigns/{created['id']}/retry", key=key)  # double click
+    assert twice.location == retried.location and _count_campaigns(app) == 2
+    child = signed_in.get(retried.location).get_data(as_text=True)
+    assert 'id="parent-note"' in child and f"/campaigns/{created['id']}" in child
+    assert '<span class="figure-value" id="figure-audience">1</span>' in child
 
 
 def test_detail_filters_the_log_by_status_and_pages_it(app, signed_in, api):

@@ -24,10 +24,10 @@ from tests.helpers import (
     wait_until,
 )
 from xeno import create_app
+from xeno.db.clock import utcnow
 from xeno.db.models import Campaign, CommunicationLog, Customer, Order
 from xeno.extensions import db
 from xeno.platform import broker as xbroker
-from xeno.platform.clock import utcnow
 
 NOW = utcnow().replace(microsecond=0)
 T0 = NOW - dt.timedelta(days=12)

@@ -156,6 +156,7 @@ def test_customer_api_answers_spec_shape(api, shop):
                 "avg_order": 62228.25,
                 "last_visit": "2024-10-03T12:30:00Z",
                 "signup": "2024-05-01T10:00:00Z",
+                "unsubscribed_at": None,
             }
         ],
         "page": 1,
@@ -266,3 +267,23 @@ def test_money_and_number_filters():
     assert short_date(None) == "—"
     assert initials("asha rao") == "AR"
     assert initials("") == "?"
+
+
+def test_customers_page_shows_consent_and_can_change_it(api, signed_in, shop):
+    api.post("/customers/C2/unsubscribe", None)
+    page = signed_in.get("/customers?sort=name&order=asc").text
+    assert page.count("badge-unsubscribed") == 1
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    back = "/customers?sort=name&order=asc"
+    done = signed_in.post("/customers/C1/consent", data={
+        "csrf_token": token, "action": "unsubscribe", "next": back})
+    assert (done.status_code, done.location) == (303, back)
+    assert api.get("/customers?q=C1").json["items"][0]["unsubscribed_at"]
+    elsewhere = signed_in.post("/customers/C2/consent", data={
+        "csrf_token": token, "action": "resubscribe", "next": "https://evil.example/"})
+    assert elsewhere.location == "/customers"  # never an open redirect
+    assert api.get("/customers?q=C2").json["items"][0]["unsubscribed_at"] is None
+    page = signed_in.get(back).text
+    assert page.count("badge-unsubscribed") == 1 and "subscribed again" in page
+    refused = signed_in.post("/customers/C1/consent", data={"action": "resubscribe"})
+    assert refused.status_code == 400  # no CSRF token

@@ -40,6 +40,12 @@ def test_upgrade_from_first_release_keeps_data(empty_database):
                     "VALUES ('C1', 'Asha', '2025-01-01', '2025-01-01', '2025-01-01')"
                 )
             )
+            conn.execute(
+                text(
+                    "INSERT INTO users (email, first_login_at, last_login_at) "
+                    "VALUES ('asha@xeno.test', '2025-01-01', '2025-01-01')"
+                )
+            )
         migrate.upgrade()
         assert migrate.current() == migrate.head()
         with db.engine.connect() as conn:
@@ -48,6 +54,8 @@ def test_upgrade_from_first_release_keeps_data(empty_database):
                 None,
             )
             assert conn.execute(text("SELECT visits FROM customers")).scalar() == 0
+            generation = conn.execute(text("SELECT session_generation FROM users")).scalar()
+            assert generation == 0
         db.engine.dispose()
 
 

@@ -76,6 +76,24 @@ def test_32_levels_of_parentheses_are_allowed() -> None:
     parse("(" * 32 + "spend > 1" + ")" * 32)
 
 
+def test_32_nots_are_allowed_and_the_33rd_is_an_error_where_it_starts() -> None:
+    parse("NOT " * 32 + "spend > 1")
+    error = _error("NOT " * 33 + "spend > 1")
+    assert "NOT and parentheses more than 32 levels" in error.message
+    assert (error.line, error.column) == (1, 32 * 4 + 1)
+
+
+def test_nots_and_parentheses_count_together() -> None:
+    parse("NOT (" * 16 + "spend > 1" + ")" * 16)
+    error = _error("NOT (" * 16 + "NOT spend > 1" + ")" * 16)
+    assert "more than 32 levels" in error.message
+
+
+def test_a_not_ends_with_its_condition() -> None:
+    parse(" OR ".join(["NOT spend > 1"] * 200))
+    parse("(" * 31 + "city NOT IN ('a') AND NOT visits IS NOT EMPTY" + ")" * 31)
+
+
 def test_parentheses_inside_text_do_not_count_as_nesting() -> None:
     parse("city = '" + "(" * 40 + "'")
 

@@ -59,10 +59,10 @@ def test_import_csv_of_100k_lines_imports_the_rest_and_names_the_bad(app, api, r
     result = runner.invoke(args=["import", "customers", str(path)])
     api.drain()
     assert result.exit_code == 1, result.output
-    assert "99995 customers" in result.output
+    assert "read 100000, stored 99995, rejected 5, repeated 0 in " in result.output
     named = [line for line in result.output.splitlines() if line.strip().startswith("line ")]
     assert [int(line.split()[1].rstrip(":")) for line in named] == sorted(BAD_LINES)
-    assert "email" in named[0] and "more cells" in named[3] and "signup_at" in named[4]
+    assert "email" in named[0] and "6 cells" in named[3] and "signup_at" in named[4]
     assert count(app, Customer) == 99_995
 
 
@@ -80,7 +80,9 @@ def test_import_jsonl_and_json_array_keep_line_numbers(app, api, runner, tmp_pat
     jsonl = tmp_path / "orders.jsonl"
     jsonl.write_text("\n".join(json.dumps(o) for o in orders) + "\n{broken\n")
     result = runner.invoke(args=["import", "orders", str(jsonl)])
-    assert "line 3: amount" in result.output and "line 6: not valid JSON" in result.output
+    assert "line 3: amount" in result.output and "line 6: not valid JSON" in result.output, (
+        result.output
+    )
 
     array = tmp_path / "orders.json"
     array.write_text("[\n" + ",\n".join(json.dumps(o) for o in orders) + "\n]\n")
@@ -94,7 +96,7 @@ def test_import_refuses_unknown_file_types(runner, tmp_path):
     path = tmp_path / "orders.xlsx"
     path.write_text("x")
     result = runner.invoke(args=["import", "orders", str(path)])
-    assert result.exit_code == 2 and ".csv, .json or .jsonl" in result.output
+    assert result.exit_code == 2 and "not a .csv, .json or .jsonl file" in result.output
 
 
 def test_generate_then_import_gives_exact_aggregates(app, api, runner, tmp_path):

@@ -36,6 +36,10 @@ SPEC_VARIABLES = {
     "XENO_VENDOR_FAILURE_RATE",
     "XENO_PUBLIC_URL",
     "XENO_COOKIE_SECURE",
+    "XENO_SESSION_IDLE_HOURS",
+    "XENO_GOOGLE_DISCOVERY_URL",
+    "XENO_SSO_NAME",
+    "XENO_FREQUENCY_CAP",  # SPEC "Safe sending"
 }
 REQUIRED_SECRETS = {"XENO_SECRET_KEY", "XENO_RECEIPT_SECRET"}
 
@@ -82,7 +86,8 @@ def command_text(service: dict) -> str:
 
 
 # Deployment-only settings the README's table may list beside SPEC's.
-EXTRA_VARIABLES = {"XENO_LOG_FORMAT"}
+EXTRA_VARIABLES = {"XENO_LOG_FORMAT", "XENO_RECEIPT_TIMEOUT", "XENO_VENDOR_URL",
+                   "XENO_JOB_HEARTBEAT_SECONDS"}
 
 
 def test_spec_list_matches_the_readme_configuration_table():

@@ -42,23 +42,13 @@ def wait_until(predicate, timeout: float = 30.0, every: float = 0.1):
     raise AssertionError("condition not met in time")
 
 
-def test_demo_serves_sample_data_with_demo_sign_in(tmp_path):
+def run_demo(instance, *args: str) -> tuple[int, str]:
+    """Start `xeno demo` on its own instance folder, sign in, count customers, stop it."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cli",
-            "demo",
-            "--port",
-            str(port),
-            "--customers",
-            "150",
-            "--orders",
-            "400",
-        ],
-        cwd=tmp_path,
-        env=clean_env(PYTHONPATH=os.getcwd()),
+        [sys.executable, "-m", "cli", "demo", "--port", str(port), *args],
+        cwd=instance.parent,
+        env=clean_env(PYTHONPATH=os.getcwd(), XENO_INSTANCE_PATH=str(instance)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -82,15 +72,32 @@ def test_demo_serves_sample_data_with_demo_sign_in(tmp_path):
         assert token, "the sign-in page has a demo form with a CSRF token"
         home = session.post(f"{base}/login/demo", data={"csrf_token": token.group(1)}, timeout=5)
         assert home.status_code == 200
-        assert "150" in home.text  # the dashboard counts the generated customers
         api = session.get(f"{base}/api/v1/customers?per_page=5", timeout=5).json()
-        assert api["total"] == 150 and len(api["items"]) == 5
+        assert len(api["items"]) == 5
+        total = api["total"]
+        assert str(total) in home.text  # the dashboard counts the customers
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=10)
+            output, _ = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            output, _ = proc.communicate()
+    return total, output
+
+
+def test_demo_keeps_its_database_across_restarts_and_fresh_starts_over(tmp_path):
+    instance = tmp_path / "instance"
+    total, output = run_demo(instance, "--customers", "150", "--orders", "400")
+    assert total == 150 and "loading 150 customers" in output
+    assert f"Using the embedded database {instance / 'xeno.sqlite3'}" in output
+
+    total, output = run_demo(instance, "--customers", "60", "--orders", "100")
+    assert total == 150  # kept: a restart never wipes the demo's data
+    assert "keeping the 150 customers already there" in output and "loading" not in output
+
+    total, output = run_demo(instance, "--fresh", "--customers", "60", "--orders", "100")
+    assert total == 60 and "loading 60 customers" in output
 
 
 def start_worker(database_url: str) -> subprocess.Popen:

@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
+from xeno.auth import sessions
 from xeno.auth.guard import api_auth_required
 from xeno.db.models import User
 from xeno.extensions import db
@@ -31,10 +32,11 @@ def sign_in(app: Flask, client: FlaskClient, email: str = "marketer@xeno.test") 
         user = User(email=email, name="Mona Marketer")
         db.session.add(user)
         db.session.commit()
-        user_id = user.id
+        user_id, signed = user.id, sessions.values_for(user)
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
+        session.update(signed)
     return user
 
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import event
 
 from tests import helpers as factories
+from xeno.db.clock import utcnow
 from xeno.demo import generate
 from xeno.dsl import parse
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
 from xeno.segments import service as segments
 from xeno.segments.explain import explain
 

@@ -13,6 +13,7 @@ from xeno.extensions import db
 from xeno.segments import service as segments
 
 CUSTOMER_KEYS = {
+    "unsubscribed_at",
     "id",
     "name",
     "email",

@@ -1,4 +1,4 @@
-"""Sign-in rules: who may come in, and the users table kept in step with Google."""
+"""Sign-in rules: who may come in, and the users table kept in step with the provider."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from xeno.db.clock import utcnow
 from xeno.db.models import User
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
 from xeno.platform.errors import XenoError
 
 DEMO_EMAIL = "demo@xeno.local"
@@ -18,7 +18,7 @@ DEMO_NAME = "Demo Marketer"
 
 
 class SignInRefused(XenoError):
-    """Google vouched for the person, but this CRM does not let them in."""
+    """The identity provider vouched for the person, but this CRM does not let them in."""
 
     status, code = 403, "sign_in_refused"
 
@@ -46,16 +46,24 @@ def is_allowed(email: str, domains: Iterable[str], emails: Iterable[str]) -> boo
 
 
 def check_claims(
-    claims: Mapping[str, Any], domains: Iterable[str], emails: Iterable[str]
+    claims: Mapping[str, Any],
+    domains: Iterable[str],
+    emails: Iterable[str],
+    provider: str = "Google",
 ) -> tuple[str, str | None, str | None]:
-    """Return (email, name, picture) of verified, allowed claims, or raise `SignInRefused`."""
+    """Return (email, name, picture) of verified, allowed claims, or raise `SignInRefused`.
+
+    `provider` is the identity provider's name as people know it (XENO_SSO_NAME).
+    """
     email = str(claims.get("email") or "").strip().lower()
     if not email or "@" not in email:
-        raise SignInRefused("Google did not share an email address for this account.")
+        raise SignInRefused(f"{provider} did not share an email address for this account.")
     # Google sends a JSON boolean; accept the string form some providers use, nothing else.
     verified = claims.get("email_verified")
     if verified is not True and str(verified).lower() != "true":
-        raise SignInRefused(f"{email} is not a verified Google address, so it cannot sign in here.")
+        raise SignInRefused(
+            f"{email} is not a verified {provider} address, so it cannot sign in here."
+        )
     if not is_allowed(email, domains, emails):
         raise SignInRefused(
             f"{email} is not on this CRM's list of people who may sign in. "

@@ -9,9 +9,9 @@ import time
 from flask import current_app
 from sqlalchemy import select
 
+from xeno.db.clock import utcnow
 from xeno.db.models import ApiToken
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
 
 PREFIX = "xeno_"
 # A revoked token stops working within this long; each process checks a token against the

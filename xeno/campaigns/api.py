@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from xeno.auth.guard import api_auth_required, current_actor
 from xeno.campaigns import results
 from xeno.campaigns import service as campaigns
+from xeno.campaigns.guards import MAX_KEY, check_key
+from xeno.campaigns.log import LOG_CSV_HEADER, log_rows
 from xeno.campaigns.schemas import (
     CampaignCreated,
     CampaignIn,
@@ -14,12 +16,15 @@ from xeno.campaigns.schemas import (
     CampaignPage,
     CampaignPreviewOut,
     DailyOut,
+    LogCsvQuery,
     LogPage,
     LogQuery,
     ReceiptIn,
     ResultsOut,
+    RetryIn,
 )
-from xeno.platform.http import PageQuery, accept, read_body, read_query
+from xeno.platform.exports import csv_response
+from xeno.platform.http import PageQuery, accept, read_body, read_json, read_query, validated
 from xeno.platform.openapi import documented
 from xeno.platform.records import BatchAccepted, one_or_many
 from xeno.platform.signing import SIGNED_ERRORS, require_signature
@@ -28,28 +33,68 @@ bp = Blueprint("api_campaigns", __name__, url_prefix="/api/v1")
 TAGS = ("campaigns",)
 WRITE_ERRORS = (400, 401, 404, 413, 415, 422, 503)
 READ_ERRORS = (401, 404, 422, 503)
+SEND_ERRORS = (400, 401, 404, 409, 413, 415, 422, 503)
+SEND_NOTES = {
+    409: "`duplicate_campaign` (the same message to the same audience in the last 24 hours; "
+         "`campaign_id` names it; send with `allow_duplicate`) or `idempotency_conflict` "
+         "(the Idempotency-Key was used with another body)",
+    422: "`validation_failed`, `invalid_template`, or `empty_audience` (nobody would receive "
+         "it; nothing was created; the body carries `matched`, `excluded` and `audience_size`)",
+}
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY},
+    "description": "The same key with the same body within 24 hours answers the first answer "
+                   "again (201, same id) and creates nothing; with another body it is a 409.",
+}
+
+
+def _idempotency_key() -> str | None:
+    return check_key(request.headers.get("Idempotency-Key"))
 
 
 @bp.post("/campaigns")
 @documented(
-    "Create a campaign; its audience is written to the log before the answer",
+    "Create a campaign; its audience, less the unsubscribed and the capped, is written to "
+    "the log before the answer",
     body=CampaignIn,
     responses={201: CampaignCreated},
-    errors=WRITE_ERRORS,
+    errors=SEND_ERRORS,
     tags=TAGS,
+    notes=SEND_NOTES,
+    headers=(IDEMPOTENCY_HEADER,),
 )
 @api_auth_required
 def create_campaign():
     """Create a campaign: its audience is written to the log before this answers."""
-    campaign = campaigns.launch(read_body(CampaignIn), current_actor())
-    return jsonify(
-        id=campaign.id, audience_size=campaign.audience_size, status=campaign.status
-    ), 201
+    key = _idempotency_key()
+    return jsonify(campaigns.launch(read_body(CampaignIn), current_actor(), key)), 201
+
+
+@bp.post("/campaigns/<int:campaign_id>/retry")
+@documented(
+    "A new campaign with the same message to this one's FAILED recipients still subscribed",
+    body=RetryIn,
+    responses={201: CampaignCreated},
+    errors=SEND_ERRORS,
+    tags=TAGS,
+    notes=SEND_NOTES,
+    headers=(IDEMPOTENCY_HEADER,),
+)
+@api_auth_required
+def retry_campaign(campaign_id: int):
+    """Send a campaign again to those it FAILED for; the body is optional."""
+    key = _idempotency_key()
+    raw = read_json() if request.get_data(cache=True).strip() else {}
+    body = validated(RetryIn, raw)
+    return jsonify(campaigns.retry(campaign_id, body, current_actor(), key)), 201
 
 
 @bp.post("/campaigns/preview")
 @documented(
-    "Audience size and up to five rendered messages",
+    "Who would receive it (matched, excluded, audience_size) and up to five rendered messages",
     body=CampaignIn,
     responses={200: CampaignPreviewOut},
     errors=WRITE_ERRORS,
@@ -130,6 +175,25 @@ def campaign_log(campaign_id: int):
     return jsonify(
         campaigns.log_page(campaign_id, args.status, page=args.page, per_page=args.per_page)
     )
+
+
+@bp.get("/campaigns/<int:campaign_id>/log.csv")
+@documented(
+    "A campaign's log as CSV (optionally of one status), streamed",
+    query=LogCsvQuery,
+    responses={200: {"type": "string", "description": "CSV: " + ",".join(LOG_CSV_HEADER)}},
+    errors=READ_ERRORS,
+    tags=TAGS,
+    media="text/csv",
+)
+@api_auth_required
+def campaign_log_csv(campaign_id: int):
+    """Stream a campaign's log as CSV, the columns of a log item, optionally of one status."""
+    args = read_query(LogCsvQuery)
+    campaign = campaigns.get(campaign_id)
+    suffix = f"-{args.status.lower()}" if args.status else ""
+    return csv_response(LOG_CSV_HEADER, log_rows(campaign.id, args.status),
+                        f"campaign-{campaign.id}-log{suffix}.csv")
 
 
 @bp.post("/receipts")

@@ -17,12 +17,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, reduce
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, Undefined, meta, nodes
+from jinja2 import TemplateSyntaxError, Undefined, meta, nodes, pass_environment
 from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import ColumnElement, Table, case, cast, func, literal
 from sqlalchemy import String as SqlString
 
+from xeno.campaigns.template_rules import MAX_NESTING, filter_problem
 from xeno.platform.errors import InvalidTemplate
 
 VARIABLES = ("name", "first_name", "city", "email", "spend", "visits")
@@ -48,11 +49,22 @@ def _default(value: Any, default_value: Any = "", boolean: bool = True) -> Any:
 
 
 def _round(value: Any, precision: int = 0, method: str = "common") -> Any:
-    """`round` as people expect money to round: half up (Python's own is half to even)."""
-    if method == "common" and isinstance(value, (Decimal, int, float)):
+    """`round` as people expect money to round: half up (Python's own is half to even).
+
+    Text (`default("n/a")|round`) is left as it is rather than failing the whole message.
+    """
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float)):
+        return value
+    if method == "common":
         step = Decimal(1).scaleb(-int(precision))
         return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
     return JINJA_FILTERS["round"](value, precision, method)
+
+
+@pass_environment
+def _truncate(env: Any, value: Any, *args: Any, **kwargs: Any) -> str:
+    """`truncate` on anything: a number is truncated as the text it renders as."""
+    return JINJA_FILTERS["truncate"](env, str(value), *args, **kwargs)
 
 
 def _environment() -> ImmutableSandboxedEnvironment:
@@ -60,6 +72,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
     env.filters = {name: JINJA_FILTERS[name] for name in FILTERS}
     env.filters["default"] = _default
     env.filters["round"] = _round
+    env.filters["truncate"] = _truncate
     env.globals = {}
     env.tests = {}
     return env
@@ -150,11 +163,36 @@ def compile_template(text: str) -> MessageTemplate:
     source = normalise(text)
     try:
         tree = ENV.parse(source)
+        _check(tree)
+        template = ENV.from_string(tree)
     except TemplateSyntaxError as exc:
         message = f"template syntax error on line {exc.lineno}: {exc.message}"
         raise InvalidTemplate(message, line=exc.lineno) from None
-    _check(tree)
-    return MessageTemplate(source, tree, ENV.from_string(tree))
+    except RecursionError:  # Jinja's parser recurses per parenthesis, `not` and block
+        raise InvalidTemplate(
+            f"the message is nested more than {MAX_NESTING} levels deep"
+        ) from None
+    checked = MessageTemplate(source, tree, template)
+    _try_rendering(checked)
+    return checked
+
+
+# Customers at the edges of every variable's range: a template that renders these renders
+# anyone, and one that fails is refused now, not for every recipient of a campaign.
+_PROBES = (
+    {"name": "", "first_name": "", "city": "", "email": "", "spend": Decimal("0.00"),
+     "visits": 0},
+    {"name": "Asha Rao", "first_name": "Asha", "city": "Mumbai", "email": "asha@example.com",
+     "spend": Decimal("999999999999.99"), "visits": 2**31 - 1},
+)
+
+
+def _try_rendering(checked: MessageTemplate) -> None:
+    for probe in _PROBES:
+        try:
+            checked.render(probe)
+        except Exception as exc:  # noqa: BLE001 - any failure here means the template is bad
+            raise InvalidTemplate(f"the message cannot be rendered: {exc}") from None
 
 
 def variables(customer: Any) -> dict[str, Any]:
@@ -200,13 +238,25 @@ def _refuse(message: str, node: nodes.Node) -> InvalidTemplate:
     return InvalidTemplate(f"{message} in a message template{where}", line=line)
 
 
-def _check(node: nodes.Node) -> None:
-    """Walk the tree top-down: anything not explicitly allowed is refused."""
+def _check(node: nodes.Node, blocks: int = 0, depth: int = 0) -> None:
+    """Walk the tree top-down: anything not explicitly allowed is refused.
+
+    `blocks` counts the `{% if %}` around a node and `depth` the expression nodes above it
+    within one expression: both are bounded so that neither Jinja's code generator nor
+    Python's compiler (100 levels of indentation at most) is ever asked for more.
+    """
     for kind, message in _REFUSED.items():
         if isinstance(node, kind):
             raise _refuse(message, node)
     if isinstance(node, nodes.TemplateData):
         return
+    if isinstance(node, nodes.If):
+        _check_if(node, blocks + 1)
+        return
+    if not isinstance(node, (nodes.Template, nodes.Output)):
+        depth += 1
+        if depth > MAX_NESTING:
+            raise _refuse(f"an expression nested more than {MAX_NESTING} levels deep", node)
     if isinstance(node, nodes.Const):
         if not isinstance(node.value, (str, int, float, bool, type(None))):
             raise _refuse("this constant is not allowed", node)
@@ -224,13 +274,28 @@ def _check(node: nodes.Node) -> None:
             )
         if node.node is None or node.dyn_args is not None or node.dyn_kwargs is not None:
             raise _refuse("dynamic filter arguments are not allowed", node)
+        problem = filter_problem(node)
+        if problem:
+            raise _refuse(problem, node)
     elif isinstance(node, nodes.Compare):
         if any(op.op not in COMPARISONS for op in node.ops):
             raise _refuse("this comparison is not allowed (use ==, !=, <, <=, >, >=)", node)
     elif not isinstance(node, _CONTAINERS):
         raise _refuse(f"the expression '{type(node).__name__}' is not allowed", node)
     for child in node.iter_child_nodes():
-        _check(child)
+        _check(child, blocks, depth)
+
+
+def _check_if(node: nodes.If, blocks: int) -> None:
+    """An `{% if %}` with its `elif`s (same level) and `else`, one level deeper than outside."""
+    if blocks > MAX_NESTING:
+        raise _refuse(f"{{% if %}} nested more than {MAX_NESTING} levels deep", node)
+    for branch in (node, *node.elif_):
+        _check(branch.test, blocks, 0)
+        for child in branch.body:
+            _check(child, blocks, 0)
+    for child in node.else_:
+        _check(child, blocks, 0)
 
 
 _CONTAINERS = (

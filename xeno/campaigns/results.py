@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import Table
 
+from xeno.db.clock import iso, utcnow
 from xeno.db.models import Campaign
 from xeno.dsl import attribution
 from xeno.extensions import db
-from xeno.platform.clock import iso, utcnow
 from xeno.platform.errors import NotFound
 
 Z95 = 1.96

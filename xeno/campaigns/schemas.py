@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     field_validator,
@@ -20,7 +21,7 @@ from pydantic import (
 )
 
 from xeno.customers.schemas import CustomerOut
-from xeno.platform.clock import naive_utc
+from xeno.db.clock import naive_utc
 from xeno.platform.http import BIGINT_MAX, PageQuery
 from xeno.platform.records import Record
 
@@ -39,6 +40,11 @@ class CampaignIn(BaseModel):
     scheduled_at: datetime | None = None
     holdout_percent: Annotated[StrictInt, Field(ge=0, le=50)] = 0
     attribution_days: Annotated[StrictInt, Field(ge=1, le=90)] = 7
+    ignore_frequency_cap: StrictBool = Field(
+        False, description="Send also to customers the frequency cap would leave out.")
+    allow_duplicate: StrictBool = Field(
+        False, description="Send even if the same message went to the same audience in the "
+                           "last 24 hours.")
 
     @model_validator(mode="after")
     def _one_audience(self) -> CampaignIn:
@@ -49,19 +55,46 @@ class CampaignIn(BaseModel):
         return self
 
 
+class RetryIn(BaseModel):
+    """The (optional) body of POST /campaigns/<id>/retry."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+    allow_duplicate: StrictBool = Field(
+        False, description="Retry even if this campaign was retried in the last 24 hours.")
+    holdout_percent: Annotated[StrictInt, Field(ge=0, le=50)] = Field(
+        0, description="A retry keeps nobody back unless it asks to.")
+    attribution_days: Annotated[StrictInt, Field(ge=1, le=90)] | None = Field(
+        None, description="Days an order counts for the retry; default: the parent's.")
+
+
 class ReceiptIn(Record):
     """A delivery receipt from the vendor: it only ever moves a PENDING row."""
 
     log_id: Annotated[StrictInt, Field(gt=0, le=BIGINT_MAX)]
     status: Literal["SENT", "FAILED"]
+    # Why it FAILED, in the vendor's words (kept only on FAILED rows).
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+
+
+class Excluded(BaseModel):
+    """Customers the rule matched who are left out (each counted once, unsubscribed first)."""
+
+    unsubscribed: int
+    frequency_cap: int
 
 
 class CampaignCreated(BaseModel):
     """The answer to a new campaign: its audience is already in the log."""
 
     id: int
-    audience_size: int
     status: Literal["scheduled", "sending", "done"]
+    matched: int
+    excluded: Excluded
+    audience_size: int = Field(description="matched minus excluded: the rows in the log")
+    holdout: int = Field(description="of those rows, the ones kept back (HOLDOUT, never sent)")
+    parent_id: int | None = Field(description="the campaign this one retries, if any")
 
 
 class CampaignOut(BaseModel):
@@ -86,6 +119,10 @@ class CampaignOut(BaseModel):
     created_at: str
     scheduled_at: str | None
     finished_at: str | None
+    matched: int
+    excluded: Excluded
+    ignore_frequency_cap: bool
+    parent_id: int | None
 
 
 class GroupResults(BaseModel):
@@ -149,14 +186,27 @@ class RenderedMessage(BaseModel):
 
 
 class CampaignPreviewOut(BaseModel):
-    """The audience size and a few rendered messages."""
+    """Who the campaign would reach and a few rendered messages."""
 
+    matched: int
+    excluded: Excluded
     audience_size: int
     messages: list[RenderedMessage]
 
 
 class LogQuery(PageQuery):
     """Paging of a campaign's log, optionally of one status (any case)."""
+
+    status: LogStatus | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class LogCsvQuery(BaseModel):
+    """Which rows of a campaign's log to export: all, or one status (any case)."""
 
     status: LogStatus | None = None
 
@@ -174,6 +224,9 @@ class LogItem(BaseModel):
     name: str
     message: str
     status: LogStatus
+    reason: str | None = Field(
+        description="why it FAILED: the vendor's reason, or no_receipt; null otherwise"
+    )
     updated_at: str
 
 

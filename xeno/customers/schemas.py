@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, field_validator
 
@@ -22,6 +22,7 @@ class CustomerOut(BaseModel):
     avg_order: float
     last_visit: str | None
     signup: str
+    unsubscribed_at: str | None
 
 
 class CustomerQuery(PageQuery):
@@ -44,3 +45,46 @@ class CustomerPage(BaseModel):
     page: int
     per_page: int
     total: int
+
+
+class OrderOut(BaseModel):
+    """An order on a customer's profile; `id` is the external id."""
+
+    id: str
+    amount: float
+    ordered_at: str
+    received_at: str | None
+
+
+class MessageOut(BaseModel):
+    """A message a customer was sent, with its delivery status."""
+
+    id: int
+    campaign_id: int
+    campaign_name: str
+    status: str
+    reason: str | None
+    message: str
+    created_at: str | None
+    updated_at: str | None
+
+
+class SegmentRef(BaseModel):
+    """A saved segment that holds the customer now."""
+
+    id: int
+    name: str
+
+
+class CustomerProfile(CustomerOut):
+    """One customer: attributes, consent, latest 50 orders and messages, current segments."""
+
+    attributes: dict[str, Any]
+    unsubscribed_at: str | None
+    created_at: str | None
+    updated_at: str | None
+    orders: list[OrderOut]
+    orders_total: int
+    messages: list[MessageOut]
+    messages_total: int
+    segments: list[SegmentRef]

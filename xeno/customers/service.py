@@ -22,11 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 
+from xeno.db.clock import iso, utcnow
 from xeno.db.models import Customer
 from xeno.extensions import db
-from xeno.platform.clock import iso
+from xeno.platform.errors import NotFound
 from xeno.platform.http import Page
 
 CENT = Decimal("0.01")
@@ -42,6 +43,7 @@ COLUMNS = (
     "visits",
     "last_visit_at",
     "signup_at",
+    "unsubscribed_at",
 )
 
 
@@ -64,7 +66,45 @@ def customer_json(row: Any) -> dict[str, Any]:
         "avg_order": float(average),
         "last_visit": iso(row.last_visit_at),
         "signup": iso(row.signup_at),
+        "unsubscribed_at": iso(row.unsubscribed_at),
     }
+
+
+# The CSV export's columns: the customer JSON's, consent included. `unsubscribed_at`
+# arrives with the consent work; until its column exists it is always empty.
+CSV_HEADER = (
+    "id", "name", "email", "phone", "city", "spend", "visits", "avg_order", "last_visit",
+    "signup", "unsubscribed_at",
+)
+
+
+def csv_columns() -> list[Any]:
+    """The customers columns `customer_csv_row` reads."""
+    table = Customer.__table__
+    extra = [table.c.unsubscribed_at] if "unsubscribed_at" in table.c else []
+    return [table.c[name] for name in COLUMNS] + extra
+
+
+def customer_csv_row(row: Any) -> tuple[Any, ...]:
+    """One customer as a CSV row of CSV_HEADER: money with 2 decimals, empty text as ''."""
+    spend = Decimal(row.total_spend or 0)
+    visits = int(row.visits or 0)
+    average = (spend / visits).quantize(CENT) if visits else Decimal("0.00")
+    return (
+        row.external_id, row.name, row.email, row.phone, row.city, f"{spend:.2f}", visits,
+        f"{average:.2f}", iso(row.last_visit_at), iso(row.signup_at),
+        iso(getattr(row, "unsubscribed_at", None)),
+    )
+
+
+def get_customer(external_id: str) -> Customer:
+    """The customer with this external id (compared exactly), or NotFound."""
+    # The index finds candidates; Python compares exactly, whatever the column's collation.
+    candidates = db.session.scalars(select(Customer).where(Customer.external_id == external_id))
+    found = next((c for c in candidates if c.external_id == external_id), None)
+    if found is None:
+        raise NotFound(f"no customer {external_id!r}")
+    return found
 
 
 # Each sort runs along an index: ties break by the index's next columns and then the
@@ -182,3 +222,24 @@ def headline_figures() -> dict[str, Any]:
         }
 
     return _cached("figures", compute)
+
+
+def set_unsubscribed(external_id: str, unsubscribed: bool) -> dict[str, Any]:
+    """Record a customer's consent and return the customer (NotFound if unknown).
+
+    Unsubscribing twice keeps the first time; resubscribing clears it.
+    """
+    now = utcnow()
+    value = func.coalesce(Customer.unsubscribed_at, now) if unsubscribed else None
+    db.session.execute(
+        update(Customer).where(Customer.external_id == external_id)
+        .values(unsubscribed_at=value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    customer = db.session.scalar(select(Customer).where(Customer.external_id == external_id))
+    if customer is None:
+        db.session.rollback()
+        raise NotFound(f"no customer {external_id}")
+    db.session.commit()
+    db.session.refresh(customer)
+    return customer_json(customer)

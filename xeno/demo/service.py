@@ -6,8 +6,12 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
+from sqlalchemy import func, select
+
 from xeno.db import migrate
+from xeno.db.models import Customer
 from xeno.demo import generate
+from xeno.extensions import db
 from xeno.ingest.schemas import CustomerIn, OrderIn
 from xeno.platform import streams
 from xeno.platform.records import MAX_RECORDS, validate_many
@@ -34,13 +38,18 @@ def publish_generated(kind: str, rows: Iterator[dict[str, Any]]) -> int:
 
 
 def load_sample_data(
-    customers: int, orders: int, fresh: bool = True, echo: Callable[[str], Any] = print
+    customers: int, orders: int, fresh: bool = False, echo: Callable[[str], Any] = print
 ) -> None:
-    """Create the schema and load generated customers and orders."""
+    """Create or upgrade the schema; load generated data if it is empty or `fresh` starts over."""
     if fresh:
         migrate.reset()
     else:
         migrate.upgrade()
+        kept = db.session.scalar(select(func.count()).select_from(Customer))
+        db.session.remove()
+        if kept:
+            echo(f"keeping the {kept} customers already there (`xeno demo --fresh` starts over)")
+            return
     echo(f"loading {customers} customers and {orders} orders ...")
     publish_generated("customers", generate.customers(customers))
     publish_generated("orders", generate.orders(orders, customers))

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, false, func, not_, or_, true
+from sqlalchemy.sql.expression import Grouping
 
 from .errors import RuleError
 from .fields import Field, registry
@@ -15,15 +16,19 @@ from .values import resolve, snap, utc_naive
 
 NUMBER_LIMIT = Decimal(10) ** 15  # beyond any stored number; keeps binds exact
 LIKE_ESCAPE = "/"
+# SQLite refuses an expression tree deeper than 1000, and `a OR b OR c ...` is a chain as
+# deep as it is long: a 10,000-character rule holds 5,000 IN values. Longer lists are
+# split into parenthesised groups, so the depth grows with the logarithm of the length.
+GROUP = 32
 
 
 def compile_rule(node: Node, table: Table, now: dt.datetime) -> ColumnElement[bool]:
     """Return a WHERE clause for `node` over `table`; time values resolve against `now`."""
     now = utc_naive(now)
     if isinstance(node, And):
-        return and_(*(compile_rule(c, table, now) for c in node.children))
+        return _grouped(and_, [compile_rule(c, table, now) for c in node.children])
     if isinstance(node, Or):
-        return or_(*(compile_rule(c, table, now) for c in node.children))
+        return _grouped(or_, [compile_rule(c, table, now) for c in node.children])
     if isinstance(node, Not):
         return not_(compile_rule(node.child, table, now))
     return _comparison(node, table, now)
@@ -46,13 +51,28 @@ def _comparison(node: Comparison, table: Table, now: dt.datetime) -> ColumnEleme
         return and_(_primitive(field, table, ">=", low, now),
                     _primitive(field, table, "<=", high, now))
     if op == "in":
-        return or_(*(_primitive(field, table, "=", v, now) for v in value))
+        return _grouped(or_, [_primitive(field, table, "=", v, now) for v in value])
     if op == "not in":
-        anyof = or_(*(_primitive(field, table, "=", v, now) for v in value))
+        anyof = _grouped(or_, [_primitive(field, table, "=", v, now) for v in value])
         return and_(not_(is_empty(field, table)), not_(anyof))
     if op == "!=":
         return and_(not_(is_empty(field, table)), not_(_primitive(field, table, "=", value, now)))
     return _primitive(field, table, op, value, now)
+
+
+class _Group(Grouping):
+    """Parentheses SQLAlchemy keeps: a plain Grouping passes on its `operator`, so an OR
+    inside an OR would be flattened into one long chain again."""
+
+    operator = None
+    inherit_cache = True
+
+
+def _grouped(join: Any, terms: list[Any]) -> ColumnElement[bool]:
+    """`join(*terms)` (and_ or or_), nested in groups of GROUP so its depth stays small."""
+    while len(terms) > GROUP:
+        terms = [_Group(join(*terms[i:i + GROUP])) for i in range(0, len(terms), GROUP)]
+    return join(*terms)
 
 
 def is_empty(field: Field, table: Table) -> ColumnElement[bool]:

@@ -239,6 +239,9 @@ def builtin_fields() -> Iterable[Field]:
               help="campaign N IS SENT|FAILED|PENDING|HOLDOUT: the customer's message in "
                    "campaign N has that status; IS CONVERTED: an order of theirs counts for "
                    "campaign N (as a recipient or in its holdout); IS ANY: in its audience."),
+        Field("unsubscribed_at", "datetime", lambda t: t.c.unsubscribed_at,
+              help="When the customer asked not to be contacted (UTC); empty while they may "
+                   "be. Campaigns always leave unsubscribed customers out."),
     )
 
 

@@ -87,23 +87,51 @@ def next_words(text: str) -> list[str]:
         return []
 
 
-_PARENS = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[()]""", re.S)
+# A quoted string (whose parentheses and words are text), a parenthesis, a word, or a run of
+# anything else (operators, numbers, dates).
+_TOKENS = re.compile(
+    r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[()]|[a-z_][a-z0-9_]*|[^\s()"'a-z_]+""",
+    re.S | re.I,
+)
 
 
 def _check_nesting(text: str) -> None:
-    """Refuse more than MAX_NESTING open parentheses before Lark recurses on them."""
-    depth = 0
-    for match in _PARENS.finditer(text):
-        token = match.group()
+    """Refuse more than MAX_NESTING levels of parentheses and NOT before Lark recurses on them.
+
+    A logical NOT (one where a condition may start, unlike NOT IN or IS NOT EMPTY) is a level
+    of its own until its condition or group ends: `NOT NOT spend > 1` nests two deep, and the
+    transformer and every later stage recurse once per level, so 1,200 NOTs must stop here.
+    """
+    groups: list[int] = []  # per open parenthesis, the NOTs in front of it (closed with it)
+    enclosing = 0  # parentheses plus the NOTs in front of them, all still open
+    pending = 0  # NOTs in front of the condition being read; they end at AND, OR or ")"
+    expect_condition = True
+    for match in _TOKENS.finditer(text):
+        token = match.group().lower()
         if token == "(":
-            depth += 1
-            if depth > MAX_NESTING:
-                line, column = _position(text, match.start())
-                raise RuleError(
-                    f"the rule nests parentheses more than {MAX_NESTING} levels deep",
-                    line, column, hint="flatten the groups", context=caret(text, line, column))
+            wrapping = pending if expect_condition else 0
+            groups.append(wrapping)
+            enclosing += 1 + wrapping
+            pending, expect_condition = 0, True
+            if enclosing > MAX_NESTING:
+                _too_deep(text, match.start(), "parentheses")
         elif token == ")":
-            depth = max(0, depth - 1)
+            enclosing -= 1 + groups.pop() if groups else 0
+            pending, expect_condition = 0, False
+        elif token == "not" and expect_condition:
+            pending += 1
+            if enclosing + pending > MAX_NESTING:
+                _too_deep(text, match.start(), "NOT and parentheses")
+        elif token in ("and", "or"):
+            pending, expect_condition = 0, True
+        else:
+            expect_condition = False
+
+
+def _too_deep(text: str, offset: int, what: str) -> None:
+    line, column = _position(text, offset)
+    raise RuleError(f"the rule nests {what} more than {MAX_NESTING} levels deep", line, column,
+                    hint="flatten the groups", context=caret(text, line, column))
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:

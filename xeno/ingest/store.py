@@ -2,6 +2,9 @@
 
 Aggregates are recomputed from the stored orders of the customers a batch touched, never
 incremented, so any mix of order arrival, re-sends and updates ends with exact figures.
+Each row keeps the version of the record stored in it (when it was accepted, see
+`streams.VERSION`) and only a record of the same or a newer version replaces it: a
+re-sent record delivered late never reverts the newer one.
 """
 
 from __future__ import annotations
@@ -11,25 +14,35 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, Table, func, select, tuple_, update
 
 from xeno.db.bulk import CHUNK, upsert
+from xeno.db.clock import utcnow
 from xeno.db.models import Customer, Order
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
+from xeno.platform.batches import transaction
+from xeno.platform.streams import VERSION, entry_version
 
 RECOMPUTE_CHUNK = 1000
 customers: Table = Customer.__table__
 orders: Table = Order.__table__
 
 CUSTOMER_FIELDS = ("name", "email", "phone", "city", "attributes", "updated_at")
+ORDER_FIELDS = ("customer_external_id", "amount", "ordered_at", "attributes", "updated_at")
 
 
 def _latest_by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Within one read the last copy of a record wins, as it would arriving one by one."""
+    """Within one read the copy accepted last wins (the last of equal versions: one entry).
+
+    A record without a version (not from a stream) counts as accepted now.
+    """
+    now = entry_version(f"{int(utcnow().timestamp() * 1000)}-0")[0]
     latest: dict[str, dict[str, Any]] = {}
     for record in records:
-        latest[record["id"]] = record
+        record.setdefault(VERSION, now)
+        held = latest.get(record["id"])
+        if held is None or record[VERSION] >= held[VERSION]:
+            latest[record["id"]] = record
     return dict(sorted(latest.items()))  # a fixed lock order keeps concurrent writers apart
 
 
@@ -41,7 +54,10 @@ def store_customers(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """Upsert customers; a customer whose orders came first gets them counted now."""
     now = utcnow()
     with_signup, without_signup = [], []
+    consent: dict[bool, list[tuple[str, int]]] = {True: [], False: []}
     for ext_id, r in _latest_by_id(records).items():
+        if r.get("unsubscribed") is not None:
+            consent[bool(r["unsubscribed"])].append((ext_id, r[VERSION]))
         row = {
             "external_id": ext_id,
             "name": r["name"],
@@ -52,16 +68,38 @@ def store_customers(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
             "signup_at": _when(r.get("signup_at")) or now,
             "created_at": now,
             "updated_at": now,
+            "version": r[VERSION],
         }
         (with_signup if r.get("signup_sent") else without_signup).append(row)
-    with db.engine.begin() as conn:
+    with transaction() as conn:
         # A re-send without signup_at keeps the stored one (SPEC: first-stored time otherwise).
-        upsert(conn, customers, with_signup, CUSTOMER_FIELDS + ("signup_at",))
-        upsert(conn, customers, without_signup, CUSTOMER_FIELDS)
+        upsert(conn, customers, with_signup, CUSTOMER_FIELDS + ("signup_at",), version="version")
+        upsert(conn, customers, without_signup, CUSTOMER_FIELDS, version="version")
+        _store_consent(conn, consent, now)
         ids = [row["external_id"] for row in with_signup + without_signup]
         waiting = _customers_with_orders(conn, ids)
     recompute_aggregates(waiting)
     return []
+
+
+def _store_consent(
+    conn: Connection, consent: dict[bool, list[tuple[str, int]]], now: datetime
+) -> None:
+    """Set or clear `unsubscribed_at` of the customers whose record said; one UPDATE a chunk.
+
+    Only where that record won the upsert (the row holds its version): an older copy
+    delivered late never reverts a newer choice. A customer unsubscribed already keeps the
+    first time they asked.
+    """
+    for unsubscribed, pairs in consent.items():
+        value = func.coalesce(customers.c.unsubscribed_at, now) if unsubscribed else None
+        for start in range(0, len(pairs), CHUNK):
+            chunk = pairs[start : start + CHUNK]
+            conn.execute(
+                update(customers)
+                .where(tuple_(customers.c.external_id, customers.c.version).in_(chunk))
+                .values(unsubscribed_at=value)
+            )
 
 
 def store_orders(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
@@ -74,14 +112,16 @@ def store_orders(records: list[dict[str, Any]]) -> list[tuple[int, str]]:
             "customer_external_id": r["customer_id"],
             "amount": Decimal(r["amount"]),
             "ordered_at": _when(r["ordered_at"]),
+            "attributes": r.get("attributes"),
             "created_at": now,
             "updated_at": now,
+            "version": r[VERSION],
         }
         for ext_id, r in latest.items()
     ]
-    with db.engine.begin() as conn:
+    with transaction() as conn:
         moved_from = _previous_customers(conn, list(latest))
-        upsert(conn, orders, rows, ("customer_external_id", "amount", "ordered_at", "updated_at"))
+        upsert(conn, orders, rows, ORDER_FIELDS, version="version")
     recompute_aggregates(moved_from | {row["customer_external_id"] for row in rows})
     return []
 

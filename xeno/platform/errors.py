@@ -75,6 +75,40 @@ class InvalidTemplate(XenoError):
     status, code = 422, "invalid_template"
 
 
+class EmptyAudience(XenoError):
+    """Nobody would receive the campaign; nothing was created."""
+
+    status, code = 422, "empty_audience"
+
+
+class IdempotencyConflict(XenoError):
+    """An Idempotency-Key already answered another request body."""
+
+    status, code = 409, "idempotency_conflict"
+
+
+class DuplicateCampaign(XenoError):
+    """The same message went to the same audience less than 24 hours ago."""
+
+    status, code = 409, "duplicate_campaign"
+
+    def __init__(self, message: str, campaign_id: int) -> None:
+        super().__init__(message, campaign_id=campaign_id)
+        self.campaign_id = campaign_id
+
+
+class NameTaken(XenoError):
+    """Another saved segment already has this name (ignoring case)."""
+
+    status, code = 422, "name_taken"
+
+
+class EditConflict(XenoError):
+    """An edit made from an older version than the stored one; `segment` is the current one."""
+
+    status, code = 409, "edit_conflict"
+
+
 class BrokerUnavailable(XenoError):
     status, code = 503, "broker_unavailable"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask
@@ -58,6 +58,23 @@ def short_date(value: str | datetime | None, with_time: bool = False) -> str:
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     text = f"{value.day} {value:%b %Y}"
     return text + (f", {value:%H:%M} UTC" if with_time else "")
+
+
+@_filter("ago")
+def ago(value: str | datetime | None, now: datetime | None = None) -> str:
+    """How long ago a naive-UTC time was: 'just now', '5 min ago', '3 h ago', '2 days ago'."""
+    if not value:
+        return "never"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    seconds = ((now or datetime.now(UTC).replace(tzinfo=None)) - value).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "day"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if unit == 'day' and n != 1 else ''} ago"
+    return "just now"
 
 
 @_filter("initials")

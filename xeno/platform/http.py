@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, Generic, TypeVar
 
 from flask import Response, current_app, jsonify, request
@@ -13,17 +15,25 @@ from werkzeug.exceptions import NotFound
 
 from xeno.platform import streams
 from xeno.platform.errors import InvalidJSON, TooLarge, UnsupportedMediaType, ValidationFailed
-from xeno.platform.records import MAX_RECORDS, Record, error_entry, validate_many
+from xeno.platform.records import MAX_RECORDS, Record, error_entry, strings_in, validate_many
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 BIGINT_MAX = 2**63 - 1
+MAX_PAGE = 1_000_000
+MAX_JSON_DEPTH = 64  # SPEC "Faults": deeper is a 400 invalid_json, checked before parsing
+# A JSON string, escapes included (unrolled, so a long string costs one C-level scan).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# \uD800-\uDFFF escapes: the only way a lone surrogate reaches a str from valid UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 class PageQuery(BaseModel):
     """Paging of a list: page from 1, 50 per page by default; more than 500 is read as 500."""
 
-    page: int = Field(1, ge=1, le=1_000_000)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(50, ge=1, le=1_000_000)
 
     @field_validator("per_page")
@@ -53,6 +63,19 @@ class Page(Generic[T]):
         return {"items": items, "page": self.page, "per_page": self.per_page, "total": self.total}
 
 
+def page_number(name: str = "page", default: int = 1) -> int:
+    """A page's whole-number query argument, read leniently: junk means the default.
+
+    Pages are followed from links people edit by hand, so `?page=x` shows page 1 rather
+    than an error; a number past MAX_PAGE is MAX_PAGE, never an SQL overflow.
+    """
+    try:
+        value = int(request.args.get(name, default))
+    except ValueError:
+        return default
+    return min(max(1, value), MAX_PAGE)
+
+
 def ids_fit_bigint(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """A path id larger than any BIGINT names nothing: 404 before it reaches the database."""
     if any(isinstance(v, int) and v > BIGINT_MAX for v in (values or {}).values()):
@@ -60,7 +83,12 @@ def ids_fit_bigint(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 
 def read_json() -> Any:
-    """The parsed body: 415 unless JSON, 413 over 1 MiB, 400 if it does not parse."""
+    """The parsed body: 415 unless JSON, 413 over 1 MiB, 400 if it does not parse.
+
+    Also 400 when it nests deeper than MAX_JSON_DEPTH (json.loads recurses once per level,
+    so a deep body would be a RecursionError, and deep data breaks every later stage) or
+    holds a lone surrogate, which no database column, log line or UTF-8 encoder can take.
+    """
     if not request.is_json:
         raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
@@ -68,9 +96,46 @@ def read_json() -> Any:
         raise TooLarge(f"the body is over {limit // 1024} KiB")
     raw = request.get_data(cache=True)  # werkzeug stops a chunked body past the limit
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # strict UTF-8: json.loads(bytes) would let encoded surrogates through
+        text = raw.decode("utf-8-sig" if raw[:3] == b"\xef\xbb\xbf" else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJSON(f"the body is not valid UTF-8: {exc}") from None
+    _check_depth(text)
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
         raise InvalidJSON(f"the body is not valid JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(body):
+        raise InvalidJSON(
+            "the body holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair), "
+            "which is not a character"
+        )
+    return body
+
+
+def json_depth(text: str) -> int:
+    """How deep the brackets of a JSON text nest, not counting brackets inside strings."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    # map/accumulate/max all run in C: a 1 MiB body of brackets takes milliseconds
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def _check_depth(text: str) -> None:
+    # Fewer brackets than the limit cannot nest past it: most bodies skip the scan.
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidJSON(f"the body nests more than {MAX_JSON_DEPTH} levels deep")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True when any string (key or value) holds a code point UTF-8 cannot encode."""
+    for item in strings_in(value):
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return False
 
 
 def read_records() -> list[Any]:

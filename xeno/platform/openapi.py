@@ -22,6 +22,7 @@ ERROR_TEXT = {
     400: "Invalid JSON or an invalid rule",
     401: "No or invalid credentials",
     404: "Not found",
+    409: "Conflict: an edit conflict, a duplicate campaign or a reused Idempotency-Key",
     413: "Body over 1 MiB or more than 1000 records",
     415: "Body is not JSON",
     422: "Validation failed",
@@ -54,6 +55,9 @@ class Operation:
     errors: tuple[int, ...] = ()
     auth: str = "token_or_session"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    notes: dict[int, str] = field(default_factory=dict)
+    headers: tuple[dict[str, Any], ...] = ()
+    media: str = "application/json"
 
 
 def documented(
@@ -65,11 +69,21 @@ def documented(
     errors: tuple[int, ...] = (),
     auth: str = "token_or_session",
     tags: tuple[str, ...] = (),
+    notes: dict[int, str] | None = None,
+    headers: tuple[dict[str, Any], ...] = (),
+    media: str = "application/json",
 ) -> Callable[[F], F]:
-    """Attach an operation's description to its view (apply it outermost)."""
+    """Attach an operation's description to its view (apply it outermost).
+
+    `notes` says what an error status means for this operation (its error codes);
+    `headers` are OpenAPI header parameters it reads; `media` is the success answer's
+    content type (`text/csv` for the exports).
+    """
 
     def decorate(view: F) -> F:
-        view.openapi = Operation(summary, responses, body, query, errors, auth, tags)  # type: ignore[attr-defined]
+        view.openapi = Operation(  # type: ignore[attr-defined]
+            summary, responses, body, query, errors, auth, tags, notes or {}, headers, media
+        )
         return view
 
     return decorate
@@ -124,17 +138,17 @@ def _operation(
         schema = _schema_of(model, defs)
         entry: dict[str, Any] = {"description": "OK" if status < 300 else str(status)}
         if schema is not None:
-            entry["content"] = {"application/json": {"schema": schema}}
+            entry["content"] = {op.media: {"schema": schema}}
         responses[str(status)] = entry
     for status in sorted(set(op.errors)):
         responses[str(status)] = {
-            "description": ERROR_TEXT.get(status, "Error"),
+            "description": op.notes.get(status) or ERROR_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
         }
     result: dict[str, Any] = {
         "operationId": endpoint.replace(".", "_") + ("" if method == "get" else f"_{method}"),
         "summary": op.summary,
-        "parameters": path_params + _query_params(op.query),
+        "parameters": path_params + list(op.headers) + _query_params(op.query),
         "responses": responses,
         "security": SECURITY[op.auth],
     }

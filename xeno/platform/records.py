@@ -6,6 +6,7 @@ message form (`Record.message()`, JSON-safe) to a stream; errors take SPEC's sha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,20 @@ from pydantic import (
 )
 
 MAX_RECORDS = 1000
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, keys included; a loop, not recursion, however deep."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 # An external id: the shop's own id of a customer or an order.
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -19,6 +19,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "health.healthz",
     }
 )
+HSTS = "max-age=31536000"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
@@ -55,6 +56,10 @@ def add_security_headers(response: Response) -> Response:
     """Refuse framing and sniffing, allow only this origin's scripts, styles and images."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Cookies that only travel over HTTPS mean the site is served over HTTPS: tell the
+        # browser never to try plain HTTP, where the first request could be intercepted.
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if response.mimetype == "text/html":
         # Pages show personal data: never let a shared cache or the back button keep them.
         response.headers.setdefault("Cache-Control", "no-store")

@@ -37,10 +37,12 @@ class DeliveryError(RuntimeError):
     """The vendor or the receipt API kept refusing; RQ records the failed job."""
 
 
-def post_signed(session: requests.Session, path: str, payload: Any, attempts: int = 5) -> None:
-    """POST JSON to this app at PUBLIC_URL, signed; retry connection errors and 5xx."""
+def post_signed(
+    session: requests.Session, path: str, payload: Any, attempts: int = 5, url: str | None = None
+) -> None:
+    """POST JSON to this app at PUBLIC_URL (or to `url`), signed; retry refusals and 5xx."""
     body = json.dumps(payload, separators=(",", ":")).encode()
-    url = current_app.config["PUBLIC_URL"] + path
+    url = url or current_app.config["PUBLIC_URL"] + path
     headers = {"Content-Type": "application/json",
                HEADER: sign(body, current_app.config["RECEIPT_SECRET"])}
     for attempt in range(attempts):

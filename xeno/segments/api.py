@@ -6,10 +6,12 @@ from flask import Blueprint, Response, jsonify
 
 from xeno.auth.guard import api_auth_required, current_actor
 from xeno.dsl import registry, render, to_json
-from xeno.platform.http import PageQuery, read_body, read_query
+from xeno.platform.exports import csv_response
+from xeno.platform.http import read_body, read_query
 from xeno.platform.openapi import documented
 from xeno.segments import service as segments
 from xeno.segments.explain import explain
+from xeno.segments.export import HEADER, rule_rows
 from xeno.segments.schemas import (
     ExplainIn,
     ExplainOut,
@@ -18,6 +20,7 @@ from xeno.segments.schemas import (
     RenderedOut,
     RuleIn,
     SegmentIn,
+    SegmentListQuery,
     SegmentOut,
     SegmentPageOut,
     SegmentUpdate,
@@ -85,17 +88,17 @@ def list_fields():
 
 @bp.get("/segments")
 @documented(
-    "Saved segments, most recent first",
-    query=PageQuery,
+    "Saved segments, most recent first, with their sizes and when they were counted",
+    query=SegmentListQuery,
     responses={200: SegmentPageOut},
     errors=READ_ERRORS,
     tags=TAGS,
 )
 @api_auth_required
 def list_segments():
-    """Saved segments, most recent first, paged."""
-    args = read_query(PageQuery)
-    page = segments.list_segments(args.page, args.per_page)
+    """Saved segments, most recent first, paged; `recount=1` counts the page's afresh."""
+    args = read_query(SegmentListQuery)
+    page = segments.list_segments(args.page, args.per_page, fresh=args.recount)
     return jsonify(page.to_dict())
 
 
@@ -125,18 +128,33 @@ def get_segment(segment_id: int):
 
 @bp.put("/segments/<int:segment_id>")
 @documented(
-    "Rename a segment or change its rule (counted again)",
+    "Rename a segment or change its rule (counted again); 409 if edited from an old version",
     body=SegmentUpdate,
     responses={200: SegmentOut},
-    errors=RULE_ERRORS + (404,),
+    errors=RULE_ERRORS + (404, 409),
     tags=TAGS,
 )
 @api_auth_required
 def update_segment(segment_id: int):
     """Rename a segment or change its rule; its size is counted again."""
     body = read_body(SegmentUpdate)
-    segment = segments.update_segment(segment_id, body.name, body.rule)
+    segment = segments.update_segment(segment_id, body.name, body.rule, body.version)
     return jsonify(segments.segment_json(segment))
+
+
+@bp.get("/segments/<int:segment_id>/customers.csv")
+@documented(
+    "A segment's members as CSV (the columns of the customer JSON), streamed",
+    responses={200: {"type": "string", "description": "CSV: " + ",".join(HEADER)}},
+    errors=(401, 404, 503),
+    tags=TAGS,
+    media="text/csv",
+)
+@api_auth_required
+def export_segment(segment_id: int):
+    """Stream the customers a saved segment holds now as CSV, one row per customer."""
+    segment = segments.get_segment(segment_id)
+    return csv_response(HEADER, rule_rows(segment.rule), f"segment-{segment.id}-customers.csv")
 
 
 @bp.delete("/segments/<int:segment_id>")

@@ -8,14 +8,16 @@ from typing import Any, NoReturn
 import click
 from flask.cli import AppGroup
 
+from xeno.db.clock import utcnow
 from xeno.dsl import RuleError, registry
 from xeno.extensions import db
-from xeno.platform.clock import utcnow
 from xeno.platform.errors import NotFound
+from xeno.platform.exports import write_csv
 from xeno.segments import service as segments
 from xeno.segments.explain import explain
+from xeno.segments.export import HEADER, rule_rows
 
-segment_cli = AppGroup("segment", help="Segments: preview and explain rules.")
+segment_cli = AppGroup("segment", help="Segments: preview, explain and export rules.")
 
 
 def _rule_failed(error: RuleError) -> NoReturn:
@@ -126,3 +128,26 @@ def fields() -> None:
         [f.name, f.type, ", ".join(o.upper() for o in f.operators), f.help] for f in registry.all()
     ]
     click.echo(_table(["field", "type", "operators", "help"], rows))
+
+
+@segment_cli.command("export")
+@click.argument("segment_id", type=int, required=False)
+@click.option("--rule", help="A rule to export instead of a saved segment.")
+@click.option("--out", "out", required=True, type=click.File("w", encoding="utf-8", lazy=True),
+              help="The CSV file to write ('-' for standard output).")
+def export(segment_id: int | None, rule: str | None, out) -> None:  # noqa: ANN001
+    """Write the customers of saved segment SEGMENT_ID (or of --rule) to a CSV file."""
+    if (segment_id is None) == (rule is None):
+        raise click.UsageError("give a segment id or --rule, not both")
+    if segment_id is not None:
+        try:
+            rule = segments.get_segment(segment_id).rule
+        except NotFound as exc:
+            raise click.BadParameter(exc.message, param_hint="SEGMENT_ID") from None
+    assert rule is not None
+    try:
+        batches = rule_rows(rule)
+    except RuleError as exc:
+        _rule_failed(exc)
+    rows = write_csv(out, HEADER, batches)
+    click.echo(f"wrote {rows:,} customer(s) to {out.name}", err=True)

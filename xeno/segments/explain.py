@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 
 from xeno.customers.service import COLUMNS, customer_json
+from xeno.db.clock import iso, utcnow
 from xeno.dsl import describe, registry, render, to_json
 from xeno.dsl.tree import And, Comparison, Date, DateTime, Node, Not, Or, Period, Relative, Today
 from xeno.extensions import db
-from xeno.platform.clock import iso, utcnow
 from xeno.platform.errors import NotFound
 from xeno.segments.service import customers_table, parse_rule, where
 
@@ -134,6 +134,40 @@ class _Walk:
         for (out, _), flag in zip(self.visited, row[len(COLUMNS) :], strict=True):
             out["matches"] = bool(flag)
         return customer_json(row)
+
+
+def annotate(
+    node: Node, now: dt.datetime
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], ColumnElement[bool]]]]:
+    """The explain tree of a rule without counts, and every node with its expression.
+
+    Selecting the expressions over one customer row and setting each node's `matches`
+    traces that customer through the rule, as `explain(rule, customer_id)` does.
+    """
+    visited: list[tuple[dict[str, Any], ColumnElement[bool]]] = []
+
+    # Bottom-up: a group's expression is made of its children's, the way compile_rule
+    # builds it, so each condition is compiled once however deep it sits.
+    def walk(item: Node) -> tuple[dict[str, Any], ColumnElement[bool]]:
+        out: dict[str, Any]
+        if isinstance(item, (And, Or)):
+            kind = "and" if isinstance(item, And) else "or"
+            children = [walk(child) for child in item.children]
+            out = {"type": kind, "children": [c for c, _ in children]}
+            expr = _one_of(kind, [e for _, e in children])
+        elif isinstance(item, Not):
+            child, inner = walk(item.child)
+            out, expr = {"type": "not", "child": child}, not_(inner)
+        else:
+            out, expr = to_json(item), where(item, now)
+            resolved = _resolved(item, now)
+            if resolved:
+                out["resolved"] = resolved
+        out["rule"] = render(item)
+        visited.append((out, expr))
+        return out, expr
+
+    return walk(node)[0], visited
 
 
 def _scalar(query: Any) -> int:

@@ -14,20 +14,14 @@ from flask_login import current_user
 
 from xeno.customers.service import headline_figures
 from xeno.dsl import RuleError, parse, to_json
-from xeno.platform.errors import NotFound
+from xeno.platform.errors import EditConflict, NameTaken, NotFound
+from xeno.platform.http import page_number
 from xeno.segments import service as segments
 from xeno.segments.explain import explain
 
 bp = Blueprint("segment_pages", __name__)
 
 PER_PAGE = 50
-
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def _tree_of(rule: str) -> dict[str, Any] | None:
@@ -42,8 +36,8 @@ def _tree_of(rule: str) -> dict[str, Any] | None:
 
 @bp.get("/segments")
 def segment_list():
-    """Saved segments, most recent first."""
-    page = segments.list_segments(_page_arg(), PER_PAGE)
+    """Saved segments, most recent first; `?recount=1` counts the page's sizes afresh."""
+    page = segments.list_segments(page_number(), PER_PAGE, fresh=request.args.get("recount") == "1")
     pages = max(1, -(-page.total // page.per_page))
     return render_template("segments/list.html", result=page, pages=pages)
 
@@ -63,6 +57,7 @@ def segment_edit(segment_id: int):
 def _builder(segment: Any):
     name = segment.name if segment else ""
     rule = segment.rule if segment else request.args.get("rule", "")
+    version = segment.version if segment else None
     customer_id = ""
     result: dict[str, Any] = {}
     if request.method == "POST":
@@ -70,16 +65,24 @@ def _builder(segment: Any):
         rule = request.form.get("rule", "")
         customer_id = request.form.get("customer_id", "").strip()
         action = request.form.get("action", "count")
+        sent = request.form.get("version", "")
+        version = int(sent) if sent.isdigit() else version  # the version this form was drawn at
         result = _evaluate(rule, customer_id if action == "why" else "")
         if action == "save" and "error" not in result and rule.strip():
             if not name:
                 result["name_error"] = "Give the segment a name."
             else:
-                saved = _save(segment, name, rule)
-                return redirect(url_for("campaign_pages.campaign_list", saved=saved.id))
+                try:
+                    saved = _save(segment, name, rule, version)
+                    return redirect(url_for("campaign_pages.campaign_list", saved=saved.id))
+                except NameTaken as error:
+                    result["name_error"] = error.message
+                except EditConflict as error:
+                    result["conflict"] = error.extra["segment"]
     return render_template(
         "segments/builder.html",
         segment=segment,
+        version=version,
         name=name,
         rule=rule,
         tree=_tree_of(rule),
@@ -105,12 +108,10 @@ def _evaluate(rule: str, customer_id: str) -> dict[str, Any]:
     return {"preview": preview, "explained": explained}
 
 
-def _save(segment: Any, name: str, rule: str) -> Any:
+def _save(segment: Any, name: str, rule: str, version: int | None) -> Any:
     if segment is None:
-        saved = segments.create_segment(name, rule, current_user.email)
-    else:
-        saved = segments.update_segment(segment.id, name, rule)
-    return saved
+        return segments.create_segment(name, rule, current_user.email)
+    return segments.update_segment(segment.id, name, rule, version)
 
 
 @bp.post("/segments/<int:segment_id>/delete")

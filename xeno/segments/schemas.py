@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from xeno.customers.schemas import CustomerOut
+from xeno.platform.http import PageQuery
 from xeno.platform.records import ExternalId
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -49,10 +50,15 @@ class SegmentIn(_Body):
 
 
 class SegmentUpdate(_Body):
-    """A change to a segment: a new name, a new rule or both."""
+    """A change to a segment: a new name, a new rule or both.
+
+    `version` is the version the change was made from; an older one than stored is a 409
+    `edit_conflict` (without it, the change applies to whatever is stored).
+    """
 
     name: Name | None = None
     rule: str | None = None
+    version: int | None = Field(None, ge=0, le=2**31 - 1)
 
     @model_validator(mode="after")
     def _something(self) -> SegmentUpdate:
@@ -71,15 +77,23 @@ class PreviewOut(BaseModel):
 
 
 class SegmentOut(BaseModel):
-    """A saved segment with its size at the last count."""
+    """A saved segment with its size as counted at `counted_at`, and its edit version."""
 
     id: int
     name: str
     rule: str
     size: int
+    counted_at: str | None
+    version: int
     created_at: str
     created_by: str | None
     updated_at: str
+
+
+class SegmentListQuery(PageQuery):
+    """Paging of the saved segments; `recount=1` counts each segment on the page afresh."""
+
+    recount: bool = False
 
 
 class SegmentPageOut(BaseModel):

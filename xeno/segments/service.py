@@ -12,19 +12,21 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, func, select
+from sqlalchemy import ColumnElement, Select, Table, case, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from xeno.customers.service import COLUMNS, customer_json
-from xeno.db.models import Campaign, Customer, Segment
-from xeno.dsl import compile_rule, from_json, parse, render, to_json
+from xeno.db.clock import iso, utcnow
+from xeno.db.models import Campaign, Customer, Segment, name_key
+from xeno.dsl import RuleError, compile_rule, from_json, parse, render, to_json
 from xeno.dsl.tree import Node
 from xeno.extensions import db
-from xeno.platform.clock import iso, utcnow
-from xeno.platform.errors import NotFound
+from xeno.platform.errors import EditConflict, NameTaken, NotFound
 
 SAMPLE_SIZE = 10
 MAX_SAMPLE = 500
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
+FRESH_SECONDS = 60  # a size counted longer ago than this is shown with its age, or recounted
 
 
 # What a rule's numbers may name (`campaign 12`): the kind a field's parameter refers to,
@@ -115,32 +117,55 @@ def preview(rule: str, sample_size: int = SAMPLE_SIZE, now: dt.datetime | None =
 
 
 def segment_json(segment: Segment) -> dict[str, Any]:
-    """Return a saved segment as the API shows it."""
+    """Return a saved segment as the API shows it (`size` as counted at `counted_at`)."""
     return {
         "id": segment.id,
         "name": segment.name,
         "rule": segment.rule,
         "size": segment.size,
+        "counted_at": iso(segment.counted_at),
+        "version": segment.version,
         "created_at": iso(segment.created_at),
         "created_by": segment.created_by,
         "updated_at": iso(segment.updated_at),
     }
 
 
+def _name_free(name: str, other_than: int | None = None) -> None:
+    """Raise NameTaken when another segment has this name, ignoring case."""
+    query = select(Segment.id).where(Segment.name_key == name_key(name))
+    if other_than is not None:
+        query = query.where(Segment.id != other_than)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise NameTaken(f"a segment named “{name}” already exists (names ignore case)")
+
+
+def _commit_named(name: str) -> None:
+    """Commit; the unique index settles a race two checks both passed."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise NameTaken(f"a segment named “{name}” already exists (names ignore case)") from None
+
+
 def create_segment(name: str, rule: str, created_by: str | None = None) -> Segment:
     """Save a rule under a name with its current size; the rule is stored normalised."""
     node = parse_rule(rule)
+    _name_free(name)
     now = utcnow()
     segment = Segment(
         name=name,
         rule=render(node),
         size=count(node, now),
+        counted_at=now,
+        version=1,
         created_by=created_by,
         created_at=now,
         updated_at=now,
     )
     db.session.add(segment)
-    db.session.commit()
+    _commit_named(name)
     return segment
 
 
@@ -152,24 +177,90 @@ def get_segment(segment_id: int) -> Segment:
     return segment
 
 
-def update_segment(segment_id: int, name: str | None = None, rule: str | None = None) -> Segment:
-    """Rename a segment and/or change its rule; the size is counted again either way."""
+def update_segment(
+    segment_id: int,
+    name: str | None = None,
+    rule: str | None = None,
+    version: int | None = None,
+) -> Segment:
+    """Rename a segment and/or change its rule; the size is counted again either way.
+
+    With `version`, the change applies only to that version (compare-and-set in the
+    UPDATE itself, so of two editors holding the same version exactly one wins); any
+    other stored version is EditConflict carrying the current segment. Without it the
+    change applies to whatever is stored. Either way the version goes up by one.
+    """
     segment = get_segment(segment_id)
+    if version is not None and version != segment.version:
+        raise _conflict(segment)
     node = parse_rule(rule if rule is not None else segment.rule)
-    now = utcnow()
     if name is not None:
-        segment.name = name
-    segment.rule = render(node)
-    segment.size = count(node, now)
-    segment.updated_at = now
-    db.session.commit()
+        _name_free(name, segment_id)
+    now = utcnow()
+    values: dict[str, Any] = {
+        "rule": render(node), "size": count(node, now), "counted_at": now, "updated_at": now,
+        "version": Segment.version + 1,
+    }
+    if name is not None:
+        values.update(name=name, name_key=name_key(name))
+    query = update(Segment).where(Segment.id == segment_id)
+    if version is not None:
+        query = query.where(Segment.version == version)
+    sync = {"synchronize_session": False}  # the row is refreshed below
+    changed = db.session.execute(query.values(**values), execution_options=sync).rowcount
+    _commit_named(name or segment.name)
+    db.session.refresh(segment)
+    if not changed:  # another edit landed between our read and our write
+        raise _conflict(segment)
     return segment
+
+
+def _conflict(segment: Segment) -> EditConflict:
+    return EditConflict(
+        f"“{segment.name}” was changed by someone else (now version {segment.version}); "
+        "reload it, or send its current version to overwrite",
+        segment=segment_json(segment),
+    )
 
 
 def delete_segment(segment_id: int) -> None:
     """Delete a saved segment (campaigns keep their own rule snapshot)."""
     db.session.delete(get_segment(segment_id))
     db.session.commit()
+
+
+def recount(items: list[Segment], now: dt.datetime | None = None) -> None:
+    """Count each segment afresh and store the sizes with one UPDATE.
+
+    One COUNT per segment on purpose: each is served by the indexes its own rule uses
+    (6-130 ms at a million customers), where one statement summing every rule at once
+    has to read every customer row.
+    """
+    now = now or utcnow()
+    sizes: dict[int, int] = {}
+    for segment in items:
+        try:
+            sizes[segment.id] = count(parse(segment.rule), now)
+        except RuleError:  # a rule whose field plug-in is gone keeps its last size
+            continue
+    if not sizes:
+        return
+    db.session.execute(
+        update(Segment).where(Segment.id.in_(sizes)).values(
+            size=case(sizes, value=Segment.id), counted_at=now
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    for segment in items:
+        db.session.refresh(segment)
+
+
+def is_stale(segment: Segment, now: dt.datetime | None = None) -> bool:
+    """Whether the segment's size was counted more than FRESH_SECONDS ago (or never)."""
+    if segment.counted_at is None:
+        return True
+    return ((now or utcnow()) - segment.counted_at).total_seconds() > FRESH_SECONDS
 
 
 @dataclass(frozen=True)
@@ -191,8 +282,13 @@ class SegmentPage:
         }
 
 
-def list_segments(page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> SegmentPage:
-    """Return one page of saved segments, most recent first (ties: higher id first)."""
+def list_segments(
+    page: int = 1, per_page: int = DEFAULT_PER_PAGE, fresh: bool = False
+) -> SegmentPage:
+    """Return one page of saved segments, most recent first (ties: higher id first).
+
+    `fresh` counts each segment on the page afresh first.
+    """
     page = max(1, page)
     per_page = min(max(1, per_page), MAX_PER_PAGE)
     query = (
@@ -202,5 +298,7 @@ def list_segments(page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> SegmentPag
         .offset((page - 1) * per_page)
     )
     items = list(db.session.scalars(query))
+    if fresh:
+        recount(items)
     total = int(db.session.scalar(select(func.count()).select_from(Segment)) or 0)
     return SegmentPage(items, page, per_page, total)

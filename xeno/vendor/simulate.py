@@ -19,6 +19,10 @@ from xeno.platform.signing import post_signed
 
 RECEIPT_THREADS = 16
 RECEIPTS = "/api/v1/receipts"
+# What a real SMS/e-mail gateway says about a message it could not deliver.
+FAILURE_REASONS = ("recipient unreachable", "invalid address", "blocked by carrier")
+# A chunk takes seconds; a job that runs far longer is stuck, and RQ retries it.
+CHUNK_TIMEOUT = 120
 
 
 def deliver(log_ids: list[int], threads: int = RECEIPT_THREADS) -> None:
@@ -33,9 +37,12 @@ def deliver(log_ids: list[int], threads: int = RECEIPT_THREADS) -> None:
         if session is None:
             session = local.session = requests.Session()
             sessions.append(session)
-        status = "FAILED" if random.random() < rate else "SENT"
+        receipt: dict = {"log_id": log_id, "status": "SENT"}
+        if random.random() < rate:
+            receipt = {"log_id": log_id, "status": "FAILED",
+                       "reason": random.choice(FAILURE_REASONS)}
         with app.app_context():
-            post_signed(session, RECEIPTS, {"log_id": log_id, "status": status})
+            post_signed(session, RECEIPTS, receipt)
 
     try:
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -47,16 +54,22 @@ def deliver(log_ids: list[int], threads: int = RECEIPT_THREADS) -> None:
 
 
 def report_failed(log_ids: list[int]) -> None:
-    """A chunk the vendor could not deliver for good: report every message FAILED at once."""
+    """A chunk the vendor could not deliver for good: report every message FAILED at once.
+
+    If even this cannot reach the app, the app's receipt sweeper hands the messages over
+    again after XENO_RECEIPT_TIMEOUT, and fails them `no_receipt` in the end.
+    """
     with requests.Session() as session:
         for start in range(0, len(log_ids), 1000):
             chunk = log_ids[start : start + 1000]
-            post_signed(session, RECEIPTS, [{"log_id": i, "status": "FAILED"} for i in chunk])
+            post_signed(session, RECEIPTS, [
+                {"log_id": i, "status": "FAILED", "reason": "vendor gave up"} for i in chunk
+            ])
 
 
 def accept_chunk(log_ids: list[int]) -> None:
     """Queue one vendor job for a chunk of messages (never one per message)."""
     broker.background(
-        deliver, log_ids, job_timeout=3600, retry=Retry(max=3, interval=[5, 30, 120]),
+        deliver, log_ids, job_timeout=CHUNK_TIMEOUT, retry=Retry(max=3, interval=[5, 30, 120]),
         give_up=report_failed,
     )

@@ -4,8 +4,8 @@
 // URLs: data-api-* under the API root, data-*-url for the site's own pages.
 import { api, byId, setStatus } from "./lib.js";
 import { Model } from "./builder/model.js";
-import { fromApiTree } from "./builder/tree.js";
-import { drawTree } from "./builder/draw.js";
+import { finishMessage, fromApiTree, unfinished } from "./builder/tree.js";
+import { drawTree, markUnfinished } from "./builder/draw.js";
 import { Audience } from "./builder/count.js";
 import { RuleErrors, Sync, Tickets } from "./builder/text.js";
 import { save } from "./builder/save.js";
@@ -18,14 +18,17 @@ function start(builder) {
   const data = form.dataset;
   const urls = {
     fields: data.apiFields, preview: data.apiPreview, explain: data.apiExplain, render: data.apiRender,
-    save: data.apiSave, saveMethod: data.saveMethod, saved: data.savedUrl
+    save: data.apiSave, saveMethod: data.saveMethod, saved: data.savedUrl, edit: data.editUrl,
+    customer: data.customerUrl
   };
   const ui = {
     form, builder, ruleBox: byId("rule"), statusLine: byId("builder-status"), errorBox: byId("rule-error"),
     countOut: byId("audience-count"), countLabel: byId("audience-label"), sampleBox: byId("audience-sample"),
     whyInput: byId("why-customer"), whyResult: byId("why-result"),
-    nameInput: byId("segment-name"), nameError: byId("name-error-js")
+    nameInput: byId("segment-name"), nameError: byId("name-error-js"), conflictBox: byId("conflict-box")
   };
+  // the version this page was drawn at: a save from it is refused if someone saved since
+  const version = { current: data.version ? parseInt(data.version, 10) : null };
   const total = parseInt(builder.getAttribute("data-total"), 10) || 0;
   const staticExplain = byId("explain-static");  // the server's answer; the builder paints its own
   if (staticExplain) staticExplain.remove();
@@ -39,7 +42,19 @@ function start(builder) {
 
   function draw() {
     drawTree(builder, model, changed);
+    markUnfinished(builder, model);
     audience.paint();
+  }
+
+  // Count and Save refuse while a condition is unfinished: say what to finish, go to it.
+  function refuseUnfinished() {
+    const open = unfinished(model);
+    if (!open.length) return false;
+    status(finishMessage(open), true);
+    const box = builder.querySelector('[data-node="' + open[0].node.id + '"]');
+    const input = box && (box.querySelector("input[aria-invalid]") || box.querySelector("input, select"));
+    if (input) input.focus();
+    return true;
   }
 
   // A control in the builder changed the model: redraw if the controls change, then sync.
@@ -47,6 +62,8 @@ function start(builder) {
     if (redraw) {
       draw();
       if (focusId && byId(focusId)) byId(focusId).focus();
+    } else {
+      markUnfinished(builder, model);
     }
     sync.builderChanged();
   }
@@ -54,7 +71,8 @@ function start(builder) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const action = event.submitter ? event.submitter.value : "count";
-    if (action === "save") save({ ui, urls, sync, status, errors });
+    if ((action === "save" || action === "count") && refuseUnfinished()) return;
+    if (action === "save") save({ ui, urls, sync, status, errors, version, refuseUnfinished });
     else if (action === "why") audience.why();
     else sync.countNow();
   });

@@ -145,3 +145,24 @@ export function api(path, options = {}) {
     return body;
   }));
 }
+
+// How long ago an ISO time was, as the pages' ago filter writes it: "just now", "5 min ago".
+export function timeAgo(iso, now = Date.now()) {
+  const then = iso ? new Date(iso).getTime() : NaN;
+  if (isNaN(then)) return "never";
+  const seconds = (now - then) / 1000;
+  if (seconds >= 86400) { const n = Math.floor(seconds / 86400); return n + (n === 1 ? " day" : " days") + " ago"; }
+  if (seconds >= 3600) return Math.floor(seconds / 3600) + " h ago";
+  if (seconds >= 60) return Math.floor(seconds / 60) + " min ago";
+  return "just now";
+}
+
+// Sizes counted longer ago than this are counted again when a page shows them (SPEC: at most
+// a minute old, or say when they were counted).
+export const FRESH_MS = 60 * 1000;
+
+// Whether a size counted at `iso` is older than FRESH_MS (or was never counted).
+export function isStale(iso, now = Date.now()) {
+  const then = iso ? new Date(iso).getTime() : NaN;
+  return isNaN(then) || now - then > FRESH_MS;
+}

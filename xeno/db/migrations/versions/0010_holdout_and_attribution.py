@@ -1,7 +1,7 @@
 """holdout and attribution: campaign settings, holdout counter, log index by customer
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0009
 Create Date: 2026-11-30 12:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0003"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

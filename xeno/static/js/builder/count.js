@@ -1,6 +1,6 @@
 // The live figures: the audience size with a sample of it, each group's and condition's own
 // count and what is left after it (POST segments/explain), and why one customer is in or out.
-import { api, el, formatInr } from "../lib.js";
+import { api, el, fillUrl, formatInr } from "../lib.js";
 
 export class Audience {
   // ui: the page's elements; urls: { preview, explain }; total: customers in all;
@@ -28,6 +28,22 @@ export class Audience {
     this.status("");
   }
 
+  // A condition is unfinished: no figure that would leave it out silently.
+  blocked(message) {
+    const { countOut, countLabel, sampleBox } = this.ui;
+    countOut.textContent = "—";
+    countLabel.textContent = "finish the marked condition to count";
+    sampleBox.textContent = "";
+    this.explained = null;
+    this.paint();
+    this.status(message);
+  }
+
+  // A link to a customer's profile around `content`.
+  customerLink(c, content) {
+    return this.urls.customer ? el("a", { href: fillUrl(this.urls.customer, { id: c.id }) }, content) : content[0];
+  }
+
   // Count and explain a rule; answers for an older ticket are dropped.
   evaluate(rule, ticket) {
     return Promise.all([
@@ -48,7 +64,8 @@ export class Audience {
     const body = el("tbody");
     answer.sample.forEach((c) => {
       body.appendChild(el("tr", {}, [
-        el("td", {}, [el("span", { class: "cell-main", text: c.name }), el("span", { class: "cell-sub", text: c.id })]),
+        el("td", {}, [this.customerLink(c, [el("span", { class: "cell-main", text: c.name })]),
+          el("span", { class: "cell-sub", text: c.id })]),
         el("td", { class: "num", text: formatInr(c.spend) }),
         el("td", { class: "num", text: String(c.visits) }),
         el("td", {}, [el("button", { type: "button", class: "btn btn-small btn-ghost", text: "Why?",
@@ -116,7 +133,8 @@ export class Audience {
     if (customer) {
       const matches = this.explained.tree.matches;
       whyResult.textContent = "";
-      whyResult.append(customer.name + " (" + customer.id + ") is ", el("strong", { text: matches ? "in" : "out" }),
+      whyResult.append(this.customerLink(customer, [customer.name]), " (" + customer.id + ") is ",
+        el("strong", { text: matches ? "in" : "out" }),
         matches ? ": every condition it needs holds." : ": the conditions marked ✗ keep them out.");
     }
   }

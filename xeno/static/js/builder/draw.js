@@ -2,6 +2,7 @@
 // its children; a condition is a row of field, operator and value controls over its figures.
 // Every control edits the model and calls `changed(redraw, focusId)`.
 import { el } from "../lib.js";
+import { conditionProblem } from "./tree.js";
 
 const OP_LABELS = {
   "=": "=", "!=": "≠", ">": ">", ">=": "≥", "<": "<", "<=": "≤",
@@ -45,7 +46,7 @@ function drawGroup(ctx, group, parent, depth) {
       el("button", { type: "button", class: "btn btn-small", id: id + "-add-condition", text: "+ Condition",
         onclick: () => changed(true, model.addCondition(group).id + "-field") }),
       el("button", { type: "button", class: "btn btn-small", id: id + "-add-group", text: "+ Group",
-        onclick: () => changed(true, model.addGroup(group).children[0].id + "-field") }),
+        onclick: () => changed(true, model.addGroup(group).id + "-add-condition") }),
       parent ? el("button", { type: "button", class: "btn btn-small btn-ghost", id: id + "-remove", text: "Remove group",
         "aria-label": "Remove this group", onclick: () => remove(ctx, parent, group) }) : null
     ])
@@ -58,7 +59,7 @@ function drawGroup(ctx, group, parent, depth) {
     list.appendChild(item);
   });
   if (!group.children.length) {
-    list.appendChild(el("li", { class: "rb-empty", text: parent ? "An empty group is left out." : "No conditions yet: the audience is every customer." }));
+    list.appendChild(el("li", { class: "rb-empty", text: parent ? "An empty group is left out: add a condition to it." : "No conditions yet: the audience is every customer." }));
   }
   return el("div", { class: "rb-group" + (group.not ? " rb-negated" : "") + (depth % 2 ? " rb-odd" : ""),
     role: "group", "aria-label": parent ? "Group of conditions" : "All conditions", "data-node": id }, [head, list]);
@@ -85,6 +86,7 @@ function drawCondition(ctx, c, parent) {
   return el("div", { class: "rb-condition", "data-node": id }, [
     el("div", { class: "rb-row" }, parts),
     el("div", { class: "rb-meta" }, [
+      el("span", { class: "rb-problem", id: id + "-problem", "data-problem-for": id, role: "note" }),
       el("span", { class: "rb-count", "data-count-for": id }),
       el("span", { class: "rb-resolved", "data-resolved-for": id }),
       el("span", { class: "rb-help", text: field.help })
@@ -155,8 +157,10 @@ function drawSlot(ctx, c, index, field) {
     return labelled(attrs.id, label + which, el("input", attrs));
   };
   if (field.type === "number" || field.type === "integer") {
-    return input({ type: "number", step: field.type === "integer" ? "1" : "any", value: slot.text,
-      class: "rb-value", inputmode: "decimal", placeholder: "0" }, "Value");
+    // text, not type=number: a browser empties a number box it cannot read ("1e400"), and
+    // the condition must show what was typed to say what is wrong with it
+    return input({ type: "text", value: slot.text, class: "rb-value rb-number",
+      inputmode: field.type === "integer" ? "numeric" : "decimal", placeholder: "0", autocomplete: "off" }, "Value");
   }
   if (field.type === "text") {
     return input({ type: "text", value: slot.text, class: "rb-value", placeholder: "text" }, "Value");
@@ -169,8 +173,8 @@ function drawSlot(ctx, c, index, field) {
     } }, MODES.map((m) => el("option", { value: m[0], text: m[1], selected: m[0] === slot.mode })));
   const parts = [labelled(id + "-mode", "Kind of date" + which, mode)];
   if (slot.mode === "relative") {
-    parts.push(input({ type: "number", id: id + "-amount", min: "0", step: "1", value: slot.amount, class: "rb-amount",
-      inputmode: "numeric", placeholder: "3",
+    parts.push(input({ type: "text", id: id + "-amount", value: slot.amount, class: "rb-amount",
+      inputmode: "numeric", placeholder: "3", autocomplete: "off",
       oninput: (e) => { slot.amount = e.target.value; changed(false); } }, "How many"));
     parts.push(labelled(id + "-unit", "Unit" + which, el("select", { id: id + "-unit", class: "rb-unit",
       onchange: (e) => { slot.unit = e.target.value; changed(false); } },
@@ -186,4 +190,23 @@ function drawSlot(ctx, c, index, field) {
 function remove(ctx, parent, node) {
   ctx.model.remove(parent, node);
   ctx.changed(true, parent.id + "-add-condition");
+}
+
+// Mark every unfinished condition (class, aria-invalid on its inputs, what it needs) and
+// clear the marks of finished ones; cheap enough to run after every keystroke.
+export function markUnfinished(container, model) {
+  const walk = (node) => {
+    if (node.kind === "group") { node.children.forEach(walk); return; }
+    const box = container.querySelector('[data-node="' + node.id + '"]');
+    if (!box) return;
+    const problem = conditionProblem(node, model.field(node.field));
+    box.classList.toggle("rb-unfinished", !!problem);
+    const note = box.querySelector('[data-problem-for="' + node.id + '"]');
+    if (note) note.textContent = problem ? "Unfinished: " + problem + " (left out of the rule until then)" : "";
+    box.querySelectorAll("input").forEach((input) => {
+      if (problem) { input.setAttribute("aria-invalid", "true"); input.setAttribute("aria-describedby", node.id + "-problem"); }
+      else { input.removeAttribute("aria-invalid"); input.removeAttribute("aria-describedby"); }
+    });
+  };
+  walk(model.root);
 }

@@ -72,9 +72,10 @@ export class Model {
     return c;
   }
 
-  // a group that joins the other way from its parent, with one condition to fill in
+  // an empty group that joins the other way from its parent: its conditions are added to it
+  // one by one, so no blank condition appears by itself
   addGroup(group) {
-    const g = newGroup(group.op === "and" ? "or" : "and", false, [this.newCondition()]);
+    const g = newGroup(group.op === "and" ? "or" : "and", false, []);
     group.children.push(g);
     return g;
   }

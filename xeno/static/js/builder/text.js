@@ -2,7 +2,7 @@
 // rendered as text (POST /segments/render) and counted; text typed in the box comes back from
 // preview as a tree that redraws the builder; a rule the server cannot read shows its error.
 import { api, showRuleError } from "../lib.js";
-import { fromApiTree, toApiTree } from "./tree.js";
+import { finishMessage, fromApiTree, toApiTree, unfinished } from "./tree.js";
 
 const DEBOUNCE_MS = 300;
 
@@ -92,15 +92,19 @@ export class Sync {
     return this.pending || Promise.resolve();
   }
 
+  // The builder as text, counted; while a condition is unfinished the text holds the
+  // finished ones and nothing is counted: the marked condition says what it needs.
   fromBuilder() {
     this.builderTimer = null;
     const sent = toApiTree(this.model);
+    const open = unfinished(this.model);
     const mine = this.tickets.take();
     this.errors.hide();
     if (!sent) {
       this.ui.ruleBox.value = "";
       this.audience.track(null);
-      this.audience.showTotal();
+      if (open.length) this.audience.blocked(finishMessage(open));
+      else this.audience.showTotal();
       this.pending = Promise.resolve();
       return this.pending;
     }
@@ -110,6 +114,7 @@ export class Sync {
         if (!this.tickets.current(mine)) return;
         this.ui.ruleBox.value = answer.rule;
         this.audience.track(sent);
+        if (open.length) { this.audience.blocked(finishMessage(open)); return; }
         return this.audience.evaluate(answer.rule, mine);
       })
       .catch((error) => {

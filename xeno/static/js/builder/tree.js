@@ -48,8 +48,89 @@ function paramJson(c, field) {
   return isNaN(n) ? null : { kind: "period", amount: n, unit: c.param.unit };
 }
 
+// ---- unfinished conditions: never left out silently --------------------------------
+// A number as the rule language writes it (no exponent: "1e400" is not one it can read).
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+// What a condition still needs, as a sentence, or null when it is complete.
+export function conditionProblem(c, field) {
+  if (!field) return "its field " + c.field + " is not offered any more";
+  const param = paramProblem(c, field);
+  if (param) return param;
+  if (c.op === "is empty" || c.op === "is not empty") return null;
+  if (field.type === "choice") return (c.slots[0].text || "").trim() ? null : "needs a value";
+  if (c.op === "in" || c.op === "not in") {
+    const items = splitList(c.list);
+    if (!items.length) return "needs at least one value";
+    if (field.type === "number" || field.type === "integer") {
+      const bad = items.find((item) => !NUMBER.test(item.trim()));
+      if (bad !== undefined) return "“" + bad + "” is not a number it can read";
+    }
+    return null;
+  }
+  const slots = c.op === "between" ? [c.slots[0], c.slots[1]] : [c.slots[0]];
+  for (const [i, slot] of slots.entries()) {
+    const which = c.op === "between" ? (i ? " for the upper end" : " for the lower end") : "";
+    const problem = slotProblem(slot, field.type);
+    if (problem) return problem + which;
+  }
+  return null;
+}
+
+// The field's parameter (`campaign N`, `IN LAST N DAYS`), when it has one that is unfinished.
+function paramProblem(c, field) {
+  const p = field.parameter;
+  if (!p) return null;
+  if (p.kind === "number") {
+    const text = (c.param.number || "").trim();
+    if (!text) return "needs a " + (p.label || "number");
+    return /^\d+$/.test(text) ? null : "“" + text + "” is not a whole number";
+  }
+  if (!c.param.on) return null;
+  const amount = String(c.param.amount ?? "").trim();
+  if (!amount) return "needs how many " + c.param.unit;
+  return /^\d+$/.test(amount) ? null : "“" + amount + "” is not a whole number of " + c.param.unit;
+}
+
+function slotProblem(slot, type) {
+  const text = (slot.text || "").trim();
+  if (type === "number" || type === "integer") {
+    if (!text) return "needs a value";
+    if (!NUMBER.test(text) || !isFinite(parseFloat(text))) return "“" + text + "” is not a number it can read";
+    if (type === "integer" && !/^[+-]?\d+$/.test(text)) return "“" + text + "” is not a whole number";
+    return null;
+  }
+  if (type === "text") return slot.text ? null : "needs a value";
+  if (slot.mode === "today") return null;
+  if (slot.mode === "relative") {
+    const amount = (slot.amount || "").trim();
+    if (!amount) return "needs how many " + slot.unit + " ago";
+    return /^\d+$/.test(amount) ? null : "“" + amount + "” is not a whole number of " + slot.unit;
+  }
+  return text ? null : slot.mode === "date" ? "needs a date" : "needs a date-time";
+}
+
+// Every unfinished condition in the tree, in reading order: [{ node, problem }].
+export function unfinished(model) {
+  const out = [];
+  const walk = (node) => {
+    if (node.kind === "group") { node.children.forEach(walk); return; }
+    const problem = conditionProblem(node, model.field(node.field));
+    if (problem) out.push({ node, problem });
+  };
+  walk(model.root);
+  return out;
+}
+
+// "Finish the marked conditions first: spend needs a value; visits: “1e400” is not …"
+export function finishMessage(list) {
+  const parts = list.map(({ node, problem }) => node.field.replace(/_/g, " ") + " " + problem);
+  return (list.length === 1 ? "Finish the marked condition first: " : "Finish the " + list.length +
+    " marked conditions first: ") + parts.join("; ") + ".";
+}
+
 function conditionJson(c, field) {
-  if (!field) return null;
+  if (!field || conditionProblem(c, field)) return null;
   const out = { type: "condition", field: c.field, op: c.op };
   const param = paramJson(c, field);
   if (param === null) return null;

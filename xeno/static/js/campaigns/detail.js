@@ -1,7 +1,7 @@
 // One campaign's page while it sends: the figures, status, bar and doughnut chart (Chart.js,
 // loaded before this module) and the delivery log follow it until it is done. The page
 // carries the API paths: data-api-campaign on #campaign-detail, data-api-log on #log-table.
-import { api, byId, el, formatNumber, shortDate, withQuery } from "../lib.js";
+import { api, byId, el, fillUrl, formatNumber, shortDate, withQuery } from "../lib.js";
 import { setBadge, setBar } from "./delivery.js";
 
 const POLL_MS = 1000;
@@ -73,10 +73,13 @@ function refreshLog(logTable) {
     body.textContent = "";
     answer.items.forEach((row) => {
       body.appendChild(el("tr", {}, [
-        el("td", {}, [el("span", { class: "cell-main", text: row.name || "—" }),
+        el("td", {}, [customerCell(data.customerUrl, row),
           el("span", { class: "cell-sub", text: row.customer_id || "—" })]),
         el("td", { class: "message-cell", text: row.message }),
-        el("td", {}, [el("span", { class: "badge badge-log-" + row.status.toLowerCase(), text: row.status })]),
+        el("td", {}, [
+          el("span", { class: "badge badge-log-" + row.status.toLowerCase(), text: row.status }),
+          row.reason ? el("span", { class: "cell-sub log-reason", text: row.reason }) : null,
+        ]),
         el("td", { class: "nowrap", text: shortDate(row.updated_at) })
       ]));
     });
@@ -109,4 +112,11 @@ function drawConversions(section, canvas) {
       }
     });
   }).catch(() => { section.setAttribute("data-chart-error", "1"); });
+}
+
+// The recipient's name, linked to their profile (a deleted customer has no id to link to).
+function customerCell(customerUrl, row) {
+  const name = el("span", { class: "cell-main", text: row.name || "—" });
+  if (!row.customer_id || !customerUrl) return name;
+  return el("a", { class: "customer-link", href: fillUrl(customerUrl, { id: row.customer_id }) }, [name]);
 }
