@@ -1,6 +1,7 @@
 """Campaign figures next to raw MariaDB / HTTP baselines measured in the same run.
 
     python bench/campaign.py --customers 1000000 --receipts 100000
+    python bench/campaign.py --results --customers 1000000 --orders 5000000 [--reuse]
 
 Loads customers with LOAD DATA LOCAL INFILE, then against gunicorn (2 sync workers) and
 one `xeno worker` on MariaDB + Redis measures:
@@ -218,7 +219,19 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="client processes")
     parser.add_argument("--python-path", action="store_true",
                         help="also time a template that renders in Python")
+    parser.add_argument("--results", action="store_true",
+                        help="time GET /campaigns/<id>/results (10%% holdout) over customers "
+                             "and orders next to its raw SQL instead (bench/retarget.py)")
+    parser.add_argument("--orders", type=int, default=5_000_000, help="with --results")
+    parser.add_argument("--reuse", action="store_true", help="with --results: keep the data")
+    parser.add_argument("--runs", type=int, default=5, help="with --results: timed runs")
     args = parser.parse_args()
+    if args.results:
+        from retarget import run
+
+        run(args.db_url, args.redis_url, args.port, args.customers, args.orders, args.reuse,
+            args.runs, rules=False)
+        return
 
     reset_database(args.db_url)
     r = redis.Redis.from_url(args.redis_url)

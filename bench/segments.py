@@ -2,6 +2,7 @@
 
     python bench/segments.py --customers 1000000 --orders 5000000     # build, then measure
     python bench/segments.py --reuse                                  # measure an existing build
+    python bench/segments.py --reuse --activity   # retargeting rules (periods, CONVERTED)
 
 Builds a MariaDB database from `xeno generate`-style data (CSV → `LOAD DATA LOCAL INFILE`,
 aggregates in one set-based UPDATE … JOIN (GROUP BY), then ANALYZE TABLE), starts the app
@@ -196,7 +197,16 @@ def main() -> None:
         default=1,
         help="timed runs of the naive GROUP BY (each takes seconds at 1M/5M)",
     )
+    parser.add_argument("--activity", action="store_true",
+                        help="time `spend IN LAST 90 DAYS > 5000` and `campaign N IS CONVERTED` "
+                             "(and a campaign's results) next to their raw SQL instead")
     args = parser.parse_args()
+    if args.activity:
+        from retarget import run
+
+        run(args.db_url, args.redis_url, args.port, args.customers, args.orders, args.reuse,
+            min(args.runs, 5), rules=True)
+        return
 
     env = {
         **os.environ,

@@ -337,7 +337,8 @@ def counters(app: Flask, campaign_id: int) -> dict[str, Any]:
     with app.app_context():
         c = db.session.get(Campaign, campaign_id)
         out = {"audience_size": c.audience_size, "sent": c.sent, "failed": c.failed,
-               "pending": c.pending, "status": c.status, "finished_at": c.finished_at}
+               "pending": c.pending, "holdout": c.holdout, "status": c.status,
+               "finished_at": c.finished_at}
         db.session.remove()
     return out
 
@@ -348,7 +349,9 @@ def assert_counters_match_log(app: Flask, campaign_id: int) -> dict[str, Any]:
     assert stored["sent"] == counts.get("SENT", 0)
     assert stored["failed"] == counts.get("FAILED", 0)
     assert stored["pending"] == counts.get("PENDING", 0)
-    assert stored["sent"] + stored["failed"] + stored["pending"] == stored["audience_size"]
+    assert stored["holdout"] == counts.get("HOLDOUT", 0)
+    assert (stored["sent"] + stored["failed"] + stored["pending"] + stored["holdout"]
+            == stored["audience_size"])
     return stored
 
 

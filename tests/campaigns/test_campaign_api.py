@@ -45,7 +45,7 @@ def test_create_writes_the_audience_as_pending_before_the_201(app, api, people):
     body = response.json
     assert body == {"id": body["id"], "status": "sending", "matched": 1,
                     "excluded": {"unsubscribed": 0, "frequency_cap": 0}, "audience_size": 1,
-                    "parent_id": None}
+                    "holdout": 0, "parent_id": None}
     assert log_counts(app, body["id"]) == {"PENDING": 1}
     assert _messages(app, body["id"]) == ["Hi Asha Rao, here's 10% off on your next order!"]
     assert assert_counters_match_log(app, body["id"])["pending"] == 1

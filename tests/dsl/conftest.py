@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Engine, Table, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from .data import NOW, generate_customers
+from .data import NOW, generate_activity, generate_customers
+from .oracle import Activity
 
 MARIADB_URL = os.environ.get("XENO_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["mariadb"] if MARIADB_URL.startswith("mysql") else [])
@@ -39,30 +40,56 @@ def rows() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
+def activity_rows(
+    rows: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Orders, campaigns and log rows for the generated customers."""
+    return generate_activity(rows, seed=20261130)
+
+
+@pytest.fixture(scope="session")
+def activity(rows: list[dict[str, Any]], activity_rows: Any) -> Activity:
+    """The oracle's reading of the orders, campaigns and log."""
+    orders, campaigns, log = activity_rows
+    return Activity(orders, campaigns, log, rows)
+
+
+@pytest.fixture(scope="session")
 def now() -> dt.datetime:
     """The fixed evaluation time every test compiles against."""
     return NOW
 
 
-def _load(engine: Engine, table: Table, rows: list[dict[str, Any]]) -> Engine:
-    table.create(engine)
+SIBLINGS = ("orders", "segments", "campaigns", "communications_log")
+
+
+def _load(engine: Engine, table: Table, rows: list[dict[str, Any]], activity: Any) -> Engine:
+    """Create the customers table and the tables the activity fields read, and fill them."""
+    tables = table.metadata.tables
+    table.metadata.create_all(engine, tables=[table, *(tables[n] for n in SIBLINGS)])
+    orders, campaigns, log = activity
     with engine.begin() as conn:
         conn.execute(table.insert(), rows)
+        conn.execute(tables["orders"].insert(), orders)
+        conn.execute(tables["campaigns"].insert(), campaigns)
+        conn.execute(tables["communications_log"].insert(), log)
         assert conn.execute(select(func.count()).select_from(table)).scalar() == len(rows)
     return engine
 
 
 @pytest.fixture(scope="session")
-def sqlite_engine(table: Table, rows: list[dict[str, Any]], tmp_path_factory: Any) -> Engine:
+def sqlite_engine(table: Table, rows: list[dict[str, Any]], activity_rows: Any,
+                  tmp_path_factory: Any) -> Engine:
     """A SQLite database holding the generated customers."""
     path = tmp_path_factory.mktemp("dsl") / "dsl.sqlite3"
-    engine = _load(create_engine(f"sqlite:///{path}"), table, rows)
+    engine = _load(create_engine(f"sqlite:///{path}"), table, rows, activity_rows)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def mariadb_engine(table: Table, rows: list[dict[str, Any]]) -> Iterator[Engine]:
+def mariadb_engine(table: Table, rows: list[dict[str, Any]],
+                   activity_rows: Any) -> Iterator[Engine]:
     """A uniquely named MariaDB database holding the same customers, dropped afterwards."""
     name = f"xeno_test_dsl_{uuid.uuid4().hex[:10]}"
     server = create_engine(make_url(MARIADB_URL)._replace(database=None))
@@ -71,7 +98,7 @@ def mariadb_engine(table: Table, rows: list[dict[str, Any]]) -> Iterator[Engine]
                           "COLLATE utf8mb4_unicode_ci"))
     engine = create_engine(make_url(MARIADB_URL).set(database=name))
     try:
-        yield _load(engine, table, rows)
+        yield _load(engine, table, rows, activity_rows)
     finally:
         engine.dispose()
         with server.begin() as conn:

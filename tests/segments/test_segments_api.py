@@ -261,6 +261,10 @@ def test_fields_lists_builtins_and_plugins(api, plugin_field, shop):
         "help": "Visits, as a tier.",
         "nullable": False,
     }
+    assert fields["campaign"]["parameter"]["kind"] == "number"
+    assert fields["campaign"]["choices"][:2] == ["SENT", "FAILED"]
+    assert fields["spend"]["parameter"]["units"] == ["days", "weeks", "months"]
+    assert fields["last_message"]["type"] == "datetime"
     assert shop.post("/segments/preview", {"rule": "loyalty_tier >= 9"}).json["count"] == 2
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from xeno.auth.guard import api_auth_required, current_actor
+from xeno.campaigns import results
 from xeno.campaigns import service as campaigns
 from xeno.campaigns.guards import MAX_KEY, check_key
 from xeno.campaigns.log import LOG_CSV_HEADER, log_rows
@@ -14,10 +15,12 @@ from xeno.campaigns.schemas import (
     CampaignOut,
     CampaignPage,
     CampaignPreviewOut,
+    DailyOut,
     LogCsvQuery,
     LogPage,
     LogQuery,
     ReceiptIn,
+    ResultsOut,
     RetryIn,
 )
 from xeno.platform.exports import csv_response
@@ -127,8 +130,34 @@ def list_campaigns():
 )
 @api_auth_required
 def get_campaign(campaign_id: int):
-    """One campaign with its delivery counters."""
-    return jsonify(campaigns.campaign_dict(campaigns.get(campaign_id)))
+    """One campaign with its delivery counters and attributed revenue."""
+    return jsonify(campaigns.with_revenue([campaigns.get(campaign_id)])[0])
+
+
+@bp.get("/campaigns/<int:campaign_id>/results")
+@documented(
+    "Did it work: conversions, revenue and uplift of recipients against the holdout",
+    responses={200: ResultsOut},
+    errors=READ_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def campaign_results(campaign_id: int):
+    """Recipients against the holdout: conversions, revenue, uplift with its 95% interval."""
+    return jsonify(results.results(campaign_id))
+
+
+@bp.get("/campaigns/<int:campaign_id>/results/daily")
+@documented(
+    "Customers converted per day since the campaign was created, recipients and holdout",
+    responses={200: DailyOut},
+    errors=READ_ERRORS,
+    tags=TAGS,
+)
+@api_auth_required
+def campaign_results_daily(campaign_id: int):
+    """Customers converted per day since the campaign was created, per group (the chart)."""
+    return jsonify(results.daily(campaign_id))
 
 
 @bp.get("/campaigns/<int:campaign_id>/log")

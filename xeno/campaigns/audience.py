@@ -22,10 +22,11 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, select, true
 
 from xeno.db.models import Campaign, CommunicationLog, Customer, Segment
-from xeno.dsl import compile_rule, parse, render
+from xeno.dsl import compile_rule, render
 from xeno.extensions import db
 from xeno.platform.config import frequency_cap
 from xeno.platform.errors import NotFound
+from xeno.segments.service import parse_rule
 
 customers_t = Customer.__table__
 log_t = CommunicationLog.__table__
@@ -72,7 +73,7 @@ def of_rule(rule: str | None, segment_id: int | None, now: datetime) -> Target:
             raise NotFound(f"no segment {segment_id}")
         rule = segment.rule
     assert rule is not None
-    tree = parse(rule)
+    tree = parse_rule(rule)  # also checks that every campaign it names exists
     key = ("segment", segment_id) if segment_id is not None else ("rule", render(tree))
     return Target(rule, segment_id, compile_rule(tree, customers_t, now), key)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from flask.cli import AppGroup
 from pydantic import ValidationError
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from xeno.campaigns import results
 from xeno.campaigns import service as campaigns
 from xeno.campaigns.log import LOG_CSV_HEADER, log_rows
 from xeno.campaigns.schemas import CampaignIn, RetryIn
@@ -63,15 +65,22 @@ def serving_locally() -> Iterator[None]:
               help="Send also to customers XENO_FREQUENCY_CAP would leave out.")
 @click.option("--allow-duplicate", is_flag=True,
               help="Send even if the same message went to the same audience in the last 24 h.")
+@click.option("--holdout-percent", "--holdout", "holdout_percent", type=click.IntRange(0, 50),
+              default=0, show_default=True,
+              help="Share of the audience kept back (sent nothing) to measure the effect.")
+@click.option("--attribution-days", type=click.IntRange(1, 90), default=7, show_default=True,
+              help="Days after the message during which an order counts for the campaign.")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Show a progress bar until every message has a receipt.")
 def send(segment_id: int | None, rule: str | None, message: str, name: str | None,
-         ignore_frequency_cap: bool, allow_duplicate: bool, wait: bool) -> None:
+         ignore_frequency_cap: bool, allow_duplicate: bool, holdout_percent: int,
+         attribution_days: int, wait: bool) -> None:
     """Send a campaign to a segment or a rule's audience (the breakdown first)."""
     try:
         body = CampaignIn(name=name, segment_id=segment_id, rule=rule, message=message,
                           ignore_frequency_cap=ignore_frequency_cap,
-                          allow_duplicate=allow_duplicate)
+                          allow_duplicate=allow_duplicate,
+                          holdout_percent=holdout_percent, attribution_days=attribution_days)
     except ValidationError as exc:
         raise click.UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     with _refusals():
@@ -122,13 +131,17 @@ def _refusals() -> Iterator[None]:
 
 
 def _deliver(answer: dict, wait: bool) -> None:
-    click.echo(f"campaign {answer['id']}: {answer['audience_size']} recipient(s)")
+    held = answer.get("holdout", 0)
+    shown = f", {held} held back" if held else ""
+    click.echo(f"campaign {answer['id']}: {answer['audience_size']} recipient(s){shown}")
+    if answer["status"] == "done":  # all held back: nothing to deliver
+        return
     if not wait:
         click.echo("delivery queued for `xeno worker`")
         return
     if not broker.embedded():
         click.echo("waiting for `xeno worker` to deliver (Ctrl-C stops waiting, not sending)")
-    _follow(answer["id"], answer["audience_size"])
+    _follow(answer["id"], answer["audience_size"] - held)
 
 
 def created_by() -> str:
@@ -165,20 +178,45 @@ def list_command(limit: int) -> None:
     """The most recent campaigns with their delivery figures."""
     items = campaigns.list_campaigns(1, limit)["items"]
     header = f"{'id':>5}  {'name':<28} {'status':<9} {'audience':>9} {'sent':>8} {'failed':>7} " \
-        f"{'pending':>8}  created"
+        f"{'pending':>8} {'holdout':>8} {'revenue':>12}  created"
     click.echo(header)
     for c in items:
         click.echo(
             f"{c['id']:>5}  {c['name'][:28]:<28} {c['status']:<9} {c['audience_size']:>9} "
-            f"{c['sent']:>8} {c['failed']:>7} {c['pending']:>8}  {c['created_at']}"
+            f"{c['sent']:>8} {c['failed']:>7} {c['pending']:>8} {c['holdout']:>8} "
+            f"{c['revenue']:>12.2f}  {c['created_at']}"
         )
     if not items:
         click.echo("(no campaigns yet)")
 
 
+@campaign_cli.command("results")
+@click.argument("campaign_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
+def results_command(campaign_id: int, as_json: bool) -> None:
+    """Did it work: recipients against the holdout, uplift and attributed revenue."""
+    try:
+        body = results.results(campaign_id)
+    except NotFound as exc:
+        raise click.BadParameter(exc.message, param_hint="CAMPAIGN_ID") from None
+    if as_json:
+        click.echo(json.dumps(body, indent=2))
+        return
+    rate = body["conversion_rate"]
+    for group in ("recipients", "holdout"):
+        g, r = body[group], rate[group]
+        shown = f"{r * 100:.2f}%" if r is not None else "—"
+        click.echo(f"{group:<11} {g['count']:>9} customers, {g['converted']:>7} converted "
+                   f"({shown}), {g['orders']} orders, revenue {g['revenue']:.2f}")
+    if body["incremental_revenue"] is not None:
+        click.echo(f"incremental revenue {body['incremental_revenue']:.2f}")
+    click.echo(results.uplift_words(body))
+
+
 @campaign_cli.command("log")
 @click.argument("campaign_id", type=int)
-@click.option("--status", type=click.Choice(["PENDING", "SENT", "FAILED"], case_sensitive=False),
+@click.option("--status", type=click.Choice(["PENDING", "SENT", "FAILED", "HOLDOUT"],
+                                            case_sensitive=False),
               help="Only the rows of this status.")
 @click.option("--out", "out", required=True, type=click.File("w", encoding="utf-8", lazy=True),
               help="The CSV file to write ('-' for standard output).")

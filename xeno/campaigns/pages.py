@@ -16,6 +16,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from pydantic import ValidationError
 
+from xeno.campaigns import results
 from xeno.campaigns import service as campaigns
 from xeno.campaigns.messages import VARIABLES, compile_template
 from xeno.campaigns.schemas import CampaignIn, RetryIn
@@ -35,7 +36,7 @@ bp = Blueprint("campaign_pages", __name__)
 
 PER_PAGE = 50
 DEFAULT_MESSAGE = 'Hi {{ first_name | default("there") }}, here\'s 10% off on your next order!'
-LOG_STATUSES = ("PENDING", "SENT", "FAILED")
+LOG_STATUSES = ("PENDING", "SENT", "FAILED", "HOLDOUT")
 
 
 def _pages(total: int, per_page: int) -> int:
@@ -45,10 +46,12 @@ def _pages(total: int, per_page: int) -> int:
 @bp.get("/")
 def dashboard():
     """Headline figures and the latest campaigns."""
+    recent = campaigns.with_revenue(campaigns.recent_campaigns(5))
     return render_template(
         "campaigns/dashboard.html",
         figures=headline_figures(),
-        campaigns=campaigns.recent_campaigns(5),
+        campaigns=recent,
+        revenue=sum(c["revenue"] for c in recent),
     )
 
 
@@ -76,6 +79,8 @@ def _form(source: Mapping[str, str], saved: list[Any]) -> dict[str, Any]:
         "rule": source.get("rule", "").strip(),
         "message": source.get("message", DEFAULT_MESSAGE),
         "ignore_frequency_cap": source.get("ignore_frequency_cap") == "1",
+        "holdout_percent": source.get("holdout_percent", "0").strip(),
+        "attribution_days": source.get("attribution_days", "7").strip(),
         # The one-time key drawn with the form travels with it to the send: sending the
         # same form twice (double click, reload, Back then Send) replays the first answer.
         "key": source.get("key", "").strip()[:200] or uuid.uuid4().hex,
@@ -91,7 +96,9 @@ def _again(campaign_id: str, form: dict[str, Any]) -> None:
         earlier = campaigns.get(int(campaign_id))
     except (ValueError, NotFound):
         return
-    form.update(name=earlier.name, message=earlier.message)
+    form.update(name=earlier.name, message=earlier.message,
+                holdout_percent=str(earlier.holdout_percent),
+                attribution_days=str(earlier.attribution_days))
     if earlier.segment_id is not None:
         form.update(audience="segment", segment_id=str(earlier.segment_id))
     else:
@@ -191,6 +198,10 @@ def _body(form: dict[str, Any], allow_duplicate: bool = False) -> CampaignIn:
         data["segment_id"] = int(form["segment_id"]) if form["segment_id"].isdigit() else -1
     else:
         data["rule"] = form["rule"]
+    for key in ("holdout_percent", "attribution_days"):
+        value = form.get(key, "")
+        if value:  # a number the form could not read stays text: the 422 names the field
+            data[key] = int(value) if value.isdigit() else value
     try:
         body = CampaignIn.model_validate(data)
         compile_template(body.message)
@@ -208,14 +219,18 @@ def _body(form: dict[str, Any], allow_duplicate: bool = False) -> CampaignIn:
 
 @bp.get("/campaigns/<int:campaign_id>")
 def campaign_detail(campaign_id: int):
-    """One campaign: delivery figures and the log with a status filter and paging."""
+    """One campaign: delivery figures, results against the holdout, and the log with a
+    status filter and paging."""
     campaign = campaigns.campaign_dict(campaigns.get(campaign_id))
+    outcome = results.results(campaign_id)
     status = request.args.get("status", "").strip().upper()
     status = status if status in LOG_STATUSES else ""
     log = campaigns.log_page(campaign_id, status or None, page_number(), PER_PAGE)
     return render_template(
         "campaigns/detail.html",
         campaign=campaign,
+        results=outcome,
+        uplift_words=results.uplift_words(outcome),
         retry_key=uuid.uuid4().hex,
         log=log,
         status=status,

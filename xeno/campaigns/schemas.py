@@ -25,7 +25,7 @@ from xeno.db.clock import naive_utc
 from xeno.platform.http import BIGINT_MAX, PageQuery
 from xeno.platform.records import Record
 
-LogStatus = Literal["PENDING", "SENT", "FAILED"]
+LogStatus = Literal["PENDING", "SENT", "FAILED", "HOLDOUT"]
 
 
 class CampaignIn(BaseModel):
@@ -38,6 +38,8 @@ class CampaignIn(BaseModel):
     rule: StrictStr | None = None
     message: Annotated[StrictStr, Field(min_length=1, max_length=5000)]
     scheduled_at: datetime | None = None
+    holdout_percent: Annotated[StrictInt, Field(ge=0, le=50)] = 0
+    attribution_days: Annotated[StrictInt, Field(ge=1, le=90)] = 7
     ignore_frequency_cap: StrictBool = Field(
         False, description="Send also to customers the frequency cap would leave out.")
     allow_duplicate: StrictBool = Field(
@@ -61,6 +63,10 @@ class RetryIn(BaseModel):
     name: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
     allow_duplicate: StrictBool = Field(
         False, description="Retry even if this campaign was retried in the last 24 hours.")
+    holdout_percent: Annotated[StrictInt, Field(ge=0, le=50)] = Field(
+        0, description="A retry keeps nobody back unless it asks to.")
+    attribution_days: Annotated[StrictInt, Field(ge=1, le=90)] | None = Field(
+        None, description="Days an order counts for the retry; default: the parent's.")
 
 
 class ReceiptIn(Record):
@@ -87,11 +93,13 @@ class CampaignCreated(BaseModel):
     matched: int
     excluded: Excluded
     audience_size: int = Field(description="matched minus excluded: the rows in the log")
+    holdout: int = Field(description="of those rows, the ones kept back (HOLDOUT, never sent)")
     parent_id: int | None = Field(description="the campaign this one retries, if any")
 
 
 class CampaignOut(BaseModel):
-    """A campaign with its delivery counters (sent + failed + pending = audience_size)."""
+    """A campaign with its delivery counters (sent + failed + pending + holdout =
+    audience_size); list items also carry the recipients' attributed `revenue`."""
 
     id: int
     name: str
@@ -103,6 +111,10 @@ class CampaignOut(BaseModel):
     sent: int
     failed: int
     pending: int
+    holdout: int
+    holdout_percent: int
+    attribution_days: int
+    revenue: float | None = None
     created_by: str | None
     created_at: str
     scheduled_at: str | None
@@ -111,6 +123,50 @@ class CampaignOut(BaseModel):
     excluded: Excluded
     ignore_frequency_cap: bool
     parent_id: int | None
+
+
+class GroupResults(BaseModel):
+    """One group's outcome: its size, who converted, their orders and revenue (INR)."""
+
+    count: int
+    converted: int
+    orders: int
+    revenue: float
+
+
+class ConversionRates(BaseModel):
+    """converted / count per group (null while a group is empty)."""
+
+    recipients: float | None
+    holdout: float | None
+
+
+class Uplift(BaseModel):
+    """Recipients' rate minus the holdout's, relative to the holdout's, Wald 95% interval."""
+
+    absolute: float
+    relative: float | None
+    ci95: list[float]
+
+
+class ResultsOut(BaseModel):
+    """Did it work: recipients against the holdout, last-touch attributed (SPEC)."""
+
+    attribution_days: int
+    as_of: str
+    recipients: GroupResults
+    holdout: GroupResults
+    conversion_rate: ConversionRates
+    uplift: Uplift | None
+    incremental_revenue: float | None
+
+
+class DailyOut(BaseModel):
+    """Customers converted per day since the campaign was created, per group."""
+
+    days: list[str]
+    recipients: list[int]
+    holdout: list[int]
 
 
 class CampaignPage(BaseModel):

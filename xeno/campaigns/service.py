@@ -5,9 +5,11 @@ The snapshot is written once, in the transaction that creates the campaign, by o
 rendered messages. Its WHERE leaves out the unsubscribed and the capped (`audience.py`).
 UNIQUE(campaign_id, customer_id) makes a second launch impossible; an Idempotency-Key and
 the 24-hour duplicate guard (`guards.py`) keep one click from becoming two campaigns; an
-empty audience creates nothing. Counters (sent/failed/pending) are kept by the receipt
-consumer in the same transaction as the log rows they count, so reading them never scans
-the log.
+empty audience creates nothing. The holdout (`holdout.py`) is drawn among the rows written
+by the same statement and counted once, right after it. Counters (sent/failed/pending) are
+kept by the receipt consumer in the same transaction as the log rows they count, so reading
+them never scans the log: sent + failed + pending + holdout = audience_size from the first
+answer on.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, func, insert, literal, select, update
 
 from xeno.campaigns import audience, guards
+from xeno.campaigns import holdout as holdouts
 from xeno.campaigns.audience import Breakdown, Target
 from xeno.campaigns.jobs import schedule_dispatch
 from xeno.campaigns.messages import MessageTemplate, compile_template, variables
+from xeno.campaigns.results import revenue_by_campaign
 from xeno.campaigns.schemas import CampaignIn, RetryIn
 from xeno.customers.service import customer_json
 from xeno.db import bulk
@@ -79,6 +83,8 @@ def launch(
         created_at=now,
         scheduled_at=body.scheduled_at if later else None,
         ignore_frequency_cap=body.ignore_frequency_cap,
+        holdout_percent=body.holdout_percent,
+        attribution_days=body.attribution_days,
     )
     request = guards.digest("create", body.model_dump(mode="json"))
     return _send(campaign, target, template, body.allow_duplicate, actor,
@@ -107,6 +113,9 @@ def retry(
         created_at=now,
         ignore_frequency_cap=True,
         parent_id=parent.id,
+        # A retry has no holdout unless it asks for one.
+        holdout_percent=body.holdout_percent,
+        attribution_days=body.attribution_days or parent.attribution_days,
     )
     request = guards.digest("retry", parent.id, body.model_dump(mode="json"))
     return _send(campaign, target, template, body.allow_duplicate, actor,
@@ -141,14 +150,18 @@ def _send(
         db.session.flush()
         matched, unsubscribed = audience.matched_and_unsubscribed(target)
         where = audience.receivers(target, now, campaign.ignore_frequency_cap)
-        size = snapshot(db.session.connection(), campaign.id, template, where, now)
+        conn = db.session.connection()
+        size = snapshot(conn, campaign.id, template, where, now, campaign.holdout_percent)
         # Counted in two statements: a customer changing in between must not make it negative.
         matched = max(matched, unsubscribed + size)
         counted = Breakdown(matched, unsubscribed, matched - unsubscribed - size)
         if size == 0:
             raise EmptyAudience("nobody would receive this campaign; nothing was created",
                                 **counted.to_dict())
-        campaign.audience_size = campaign.pending = size
+        kept = held_back(conn, campaign.id) if campaign.holdout_percent else 0
+        campaign.audience_size, campaign.holdout, campaign.pending = size, kept, size - kept
+        if size == kept:  # all kept back: nothing to dispatch, nothing will finish it later
+            campaign.status, campaign.finished_at = "done", now
         campaign.matched = matched
         campaign.excluded_unsubscribed = counted.unsubscribed
         campaign.excluded_frequency_cap = counted.frequency_cap
@@ -161,7 +174,8 @@ def _send(
         raise
     if key is not None:
         guards.purge(now)
-    schedule_dispatch(campaign)
+    if campaign.status != "done":
+        schedule_dispatch(campaign)
     return answer
 
 
@@ -171,7 +185,7 @@ def created_answer(c: Campaign) -> dict[str, Any]:
         "id": c.id, "status": c.status, "matched": c.matched,
         "excluded": {"unsubscribed": c.excluded_unsubscribed,
                      "frequency_cap": c.excluded_frequency_cap},
-        "audience_size": c.audience_size, "parent_id": c.parent_id,
+        "audience_size": c.audience_size, "holdout": c.holdout, "parent_id": c.parent_id,
     }
 
 
@@ -187,14 +201,17 @@ def snapshot(
     template: MessageTemplate,
     where: ColumnElement[bool],
     now: datetime,
+    holdout_percent: int = 0,
 ) -> int:
-    """Write the audience to communications_log, never a row at a time; return its size."""
+    """Write the audience to communications_log, never a row at a time; return its size.
+
+    Each row is PENDING, or HOLDOUT for the share drawn at random by the same statement."""
     columns = ["campaign_id", "customer_id", "message", "status", "created_at", "updated_at"]
     message = template.sql(customers_t, conn.dialect.name)
     if message is not None:
         rows = select(
-            literal(campaign_id), customers_t.c.id, message, literal("PENDING"),
-            literal(now), literal(now),
+            literal(campaign_id), customers_t.c.id, message,
+            holdouts.status_column(holdout_percent), literal(now), literal(now),
         ).where(where)
         return conn.execute(insert(log_t).from_select(columns, rows)).rowcount
     # Only the columns the template reads: decoding rows is most of this path's cost.
@@ -210,12 +227,19 @@ def snapshot(
             return total
         texts = template.render_many(variables(dict(zip(keys, r, strict=True))) for r in page)
         rows = [
-            (campaign_id, r[0], text, "PENDING", now, now)
+            (campaign_id, r[0], text, holdouts.draw(holdout_percent), now, now)
             for r, text in zip(page, texts, strict=True)
         ]
         bulk.insert_rows(conn, log_t, columns, rows)
         total += len(rows)
         last = page[-1][0]
+
+
+def held_back(conn: Connection, campaign_id: int) -> int:
+    """Count a campaign's HOLDOUT rows (an index range: campaign_id, status)."""
+    return int(conn.scalar(
+        select(func.count()).select_from(log_t)
+        .where(log_t.c.campaign_id == campaign_id, log_t.c.status == "HOLDOUT")) or 0)
 
 
 def start(campaign: Campaign) -> None:
@@ -235,12 +259,14 @@ def get(campaign_id: int) -> Campaign:
     return campaign
 
 
-def campaign_dict(c: Campaign) -> dict[str, Any]:
-    """A campaign with its delivery counters (they add up to audience_size)."""
-    return {
+def campaign_dict(c: Campaign, revenue: float | None = None) -> dict[str, Any]:
+    """A campaign with its delivery counters (sent + failed + pending + holdout add up to
+    audience_size) and, when given, the recipients' attributed revenue."""
+    out = {
         "id": c.id, "name": c.name, "segment_id": c.segment_id, "rule": c.rule,
         "message": c.message, "status": c.status, "audience_size": c.audience_size,
-        "sent": c.sent, "failed": c.failed, "pending": c.pending,
+        "sent": c.sent, "failed": c.failed, "pending": c.pending, "holdout": c.holdout,
+        "holdout_percent": c.holdout_percent, "attribution_days": c.attribution_days,
         "created_by": c.created_by, "created_at": iso(c.created_at),
         "scheduled_at": iso(c.scheduled_at), "finished_at": iso(c.finished_at),
         "matched": c.matched,
@@ -248,14 +274,23 @@ def campaign_dict(c: Campaign) -> dict[str, Any]:
                      "frequency_cap": c.excluded_frequency_cap},
         "ignore_frequency_cap": c.ignore_frequency_cap, "parent_id": c.parent_id,
     }
+    if revenue is not None:
+        out["revenue"] = revenue
+    return out
+
+
+def with_revenue(items: list[Campaign]) -> list[dict[str, Any]]:
+    """Campaign dicts carrying their attributed revenue, for all of them in one query."""
+    revenue = revenue_by_campaign([c.id for c in items])
+    return [campaign_dict(c, revenue.get(c.id, 0.0)) for c in items]
 
 
 def list_campaigns(page: int = 1, per_page: int = 50) -> dict[str, Any]:
-    """Most recent first (ties: higher id first), paged."""
+    """Most recent first (ties: higher id first), paged; each with its attributed revenue."""
     query = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     total = db.session.scalar(select(func.count(Campaign.id))) or 0
-    return {"items": [campaign_dict(c) for c in items], "page": page, "per_page": per_page,
+    return {"items": with_revenue(items), "page": page, "per_page": per_page,
             "total": total}
 
 
@@ -281,7 +316,7 @@ def log_page(
         total = campaign.audience_size
     else:
         total = {"PENDING": campaign.pending, "SENT": campaign.sent,
-                 "FAILED": campaign.failed}.get(status, 0)
+                 "FAILED": campaign.failed, "HOLDOUT": campaign.holdout}.get(status, 0)
     items = [{"id": r.id, "customer_id": r.external_id, "name": r.name, "message": r.message,
               "status": r.status, "reason": r.reason, "updated_at": iso(r.updated_at)}
              for r in rows]

@@ -221,10 +221,16 @@ class Campaign(db.Model):
         ForeignKey("campaigns.id", ondelete="SET NULL", name="fk_campaigns_parent")
     )
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # SPEC "Did it work": the share of the audience kept back (HOLDOUT rows, never sent)
+    # and how many days after a touch an order still counts for the campaign.
+    holdout: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    holdout_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attribution_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
 
 
 class CommunicationLog(db.Model):
-    """One recipient of a campaign; status moves PENDING → SENT | FAILED, never back."""
+    """One recipient of a campaign; status moves PENDING → SENT | FAILED, never back;
+    HOLDOUT rows are the audience kept back, never sent."""
 
     __tablename__ = "communications_log"
     __table_args__ = (
@@ -236,6 +242,8 @@ class CommunicationLog(db.Model):
         Index("ix_log_customer_recent", "customer_id", "created_at", "status"),
         # A customer's messages, newest first: the index entries carry the primary key.
         Index("ix_log_customer", "customer_id"),
+        # Attribution's "was there a later touch?" probe: a customer's SENT rows by time.
+        Index("ix_log_customer_status_updated", "customer_id", "status", "updated_at"),
         MYSQL_TABLE,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable
 
 from .errors import RuleError, caret
 from .fields import Field, registry
@@ -20,19 +21,26 @@ from .tree import (
     Not,
     Number,
     Or,
+    Period,
     Relative,
     String,
     Today,
     Value,
+    Word,
 )
 from .values import MAX_RELATIVE
 
 VALUE_WORDS = {Number: "a number", String: "text", Date: "a date", DateTime: "a date-time",
-               Relative: "a relative time", Today: "today"}
+               Relative: "a relative time", Today: "today", Word: "a word"}
 ACCEPTS: dict[str, tuple[type, ...]] = {
     "number": (Number,), "integer": (Number,), "text": (String,),
-    "datetime": (Date, DateTime, Relative, Today),
+    "datetime": (Date, DateTime, Relative, Today), "choice": (Word,),
 }
+PARAM_LIMIT = 2**63 - 1
+PERIOD_LIMIT = {"days": 36_600, "weeks": 5_230, "months": 1_200}
+# exists(kind, numbers) → the numbers that name a stored row of that kind (the app's hook:
+# the rule language cannot look in the database itself)
+Exists = Callable[[str, set[int]], set[int]]
 
 
 
@@ -42,10 +50,49 @@ def suggest(word: str, choices: list[str]) -> str | None:
     return found[0] if found else None
 
 
-def check(node: Node, text: str = "") -> Node:
-    """Raise RuleError for the first thing wrong with `node`; return it unchanged otherwise."""
+def check(node: Node, text: str = "", exists: Exists | None = None) -> Node:
+    """Raise RuleError for the first thing wrong with `node`; return it unchanged otherwise.
+
+    With `exists`, numbers that name something (`campaign 12`) must name a stored one:
+    one call per kind for the whole rule."""
     _check(node, text, 1)
+    if exists is not None:
+        _check_references(node, text, exists)
     return node
+
+
+def comparisons(node: Node) -> Iterable[Comparison]:
+    """Yield every condition of a tree, in reading order."""
+    if isinstance(node, (And, Or)):
+        for child in node.children:
+            yield from comparisons(child)
+    elif isinstance(node, Not):
+        yield from comparisons(node.child)
+    else:
+        yield node
+
+
+def references(node: Node) -> list[tuple[str, int, Comparison]]:
+    """Return (kind, number, condition) for every parameter that names a stored row."""
+    found = []
+    for item in comparisons(node):
+        field = registry.get(item.field)
+        parameter = field.parameter if field else None
+        if parameter and parameter.refers_to and isinstance(item.param, Number):
+            found.append((parameter.refers_to, int(item.param.value), item))
+    return found
+
+
+def _check_references(node: Node, text: str, exists: Exists) -> None:
+    found = references(node)
+    known: dict[str, set[int]] = {}
+    for kind in dict.fromkeys(kind for kind, _, _ in found):
+        known[kind] = exists(kind, {number for k, number, _ in found if k == kind})
+    for kind, number, item in found:
+        if number not in known[kind]:
+            raise _error(f"unknown {kind} {number}", item.param, text,
+                         hint=f"no {kind} has the number {number}",
+                         expected=[f"the number of an existing {kind}"])
 
 
 def _check(node: Node, text: str, depth: int) -> None:
@@ -77,6 +124,7 @@ def _comparison(node: Comparison, text: str) -> None:
             message += f" — did you mean '{close}'?"
         raise _error(message, node, text, hint=f"fields: {', '.join(names)}",
                      expected=["a field"])
+    field = _bind(field, node, text)
     op_at = _At(node.op_line, node.op_column) if node.op_line else node
     if node.op not in field.operators:
         raise _error(_op_message(node.op, field), op_at, text,
@@ -93,12 +141,55 @@ def _comparison(node: Comparison, text: str) -> None:
         _value(field, node, value, text)
 
 
+def _bind(field: Field, node: Comparison, text: str) -> Field:
+    """Check the parameter after the field's name and return the field it makes."""
+    parameter, param = field.parameter, node.param
+    if param is None:
+        if parameter is not None and parameter.required:
+            example = "12" if parameter.kind == "number" else "IN LAST 90 DAYS"
+            raise _error(f"{field.name} needs {_param_words(parameter.kind)} after it",
+                         node, text, hint=f"e.g. {field.name} {example} ...",
+                         expected=[_param_words(parameter.kind)])
+        return field
+    where = param if param.line else node
+    if parameter is None:
+        raise _error(f"{field.name} takes nothing between its name and the operator", where,
+                     text, expected=["an operator"])
+    wanted = Number if parameter.kind == "number" else Period
+    if not isinstance(param, wanted):
+        raise _error(f"{field.name} takes {_param_words(parameter.kind)}, "
+                     f"not {_param_words('period' if wanted is Number else 'number')}",
+                     where, text, expected=[_param_words(parameter.kind)])
+    if isinstance(param, Number):
+        number = param.value
+        if number != number.to_integral_value() or not 1 <= number <= PARAM_LIMIT:
+            raise _error(f"{field.name} takes a whole number from 1, not {format(number, 'f')}",
+                         where, text, expected=["a whole number"])
+    else:
+        if param.unit not in PERIOD_LIMIT:
+            raise _error(f"a period is counted in days, weeks or months, not {param.unit}",
+                         where, text, hint=f"e.g. IN LAST {param.amount * 12} MONTHS",
+                         expected=["DAYS, WEEKS or MONTHS"])
+        if not 1 <= param.amount <= PERIOD_LIMIT[param.unit]:
+            raise _error(f"IN LAST {param.amount} {param.unit.upper()} is out of range", where,
+                         text, hint=f"use 1 to {PERIOD_LIMIT[param.unit]} {param.unit}")
+    return field.bind(param)
+
+
+def _param_words(kind: str) -> str:
+    return "a number" if kind == "number" else "a period (IN LAST N DAYS|WEEKS|MONTHS)"
+
+
 def _op_message(op: str, field: Field) -> str:
+    if field.type == "choice":
+        return f"{field.name} takes IS {'|'.join(field.choices)}, not {op.upper()}"
     if op in TEXT_OPS:
         return f"{op.upper()} needs a text field; {field.name} is {field.type_words}"
     if op in ORDER_OPS or op == "between":
         return (f"{op.upper()} fits numbers and dates, not text; "
                 f"{field.name} is {field.type_words}")
+    if op == "is":
+        return f"{field.name} does not take IS followed by a word"
     return f"{field.name} does not take {op.upper()}"
 
 
@@ -113,6 +204,12 @@ def _value(field: Field, node: Comparison, value: Value, text: str) -> None:
         raise _error(
             f"{field.name} is {field.type_words}; {_show(value)} is {VALUE_WORDS[type(value)]}",
             where, text, expected=[_expected_word(field)])
+    if isinstance(value, Word) and value.value not in field.choices:
+        close = suggest(value.value, [c.lower() for c in field.choices])
+        message = f"{field.name} IS takes {', '.join(field.choices)}, not {value.value}"
+        if close:
+            message += f" — did you mean '{close.upper()}'?"
+        raise _error(message, where, text, expected=list(field.choices))
     if isinstance(value, String) and value.value == "":
         raise _error("an empty text never matches", where, text,
                      hint=f"use {field.name} IS EMPTY to find customers without one")
@@ -128,7 +225,8 @@ def _value(field: Field, node: Comparison, value: Value, text: str) -> None:
 
 def _expected_word(field: Field) -> str:
     return {"number": "a number", "integer": "a number", "text": "a quoted text",
-            "datetime": "a date, date-time, 'N days ago' or today"}[field.type]
+            "datetime": "a date, date-time, 'N days ago' or today",
+            "choice": " or ".join(field.choices)}[field.type]
 
 
 def _show(value: Value) -> str:

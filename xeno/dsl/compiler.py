@@ -38,6 +38,9 @@ def _comparison(node: Comparison, table: Table, now: dt.datetime) -> ColumnEleme
     field = registry.get(node.field)
     if field is None:
         raise RuleError(f"unknown field '{node.field}'", node.line, node.column)
+    field = field.bind(node.param)
+    if field.column is None and field.compile is None:
+        raise RuleError(f"{field.name} needs a parameter", node.line, node.column)
     op, value = node.op, node.value
     if op == "is empty":
         return is_empty(field, table)

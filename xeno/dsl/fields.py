@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table
 
-from . import derived
-from .tree import EMPTY_OPS, LIST_OPS, OPERATORS, ORDER_OPS, TEXT_OPS
+from . import activity, derived
+from .tree import EMPTY_OPS, LIST_OPS, OPERATORS, ORDER_OPS, PERIOD_UNITS, TEXT_OPS, Param
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "xeno.segment_fields"
-TYPES = ("number", "integer", "datetime", "text")
+TYPES = ("number", "integer", "datetime", "text", "choice")
+PARAMETER_KINDS = ("number", "period")
 # Every type's operators, in the order the builder's menus show them, from tree.OPERATORS.
 _BASE_OPS = ("=", "!=") + tuple(op for op in OPERATORS if op in LIST_OPS | EMPTY_OPS)
 _ORDERED_OPS = tuple(op for op in OPERATORS if op in ORDER_OPS) + ("between",)
@@ -27,17 +28,44 @@ TYPE_OPERATORS: dict[str, tuple[str, ...]] = {
     "integer": _BASE_OPS + _ORDERED_OPS,
     "datetime": _BASE_OPS + _ORDERED_OPS,
     "text": _BASE_OPS + tuple(op for op in OPERATORS if op in TEXT_OPS),
+    "choice": ("is",),
 }
 TYPE_WORDS = {"number": "a number", "integer": "a whole number",
-              "datetime": "a date-time", "text": "text"}
+              "datetime": "a date-time", "text": "text", "choice": "a status"}
 KEYWORDS = frozenset({
     "and", "or", "not", "between", "in", "contains", "starts", "ends", "with", "is",
     "empty", "today", "ago", "day", "days", "week", "weeks", "month", "months", "year", "years",
+    "last",
 })
 _NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 # compile(table, op, value, now) for op in = > >= < <= contains/starts with/ends with
 CompileHook = Callable[[Table, str, Any, dt.datetime], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """What a field takes after its name: a number (`campaign 12`) or a period
+    (`spend IN LAST 90 DAYS`). `bind` makes the field that parameter stands for, so a
+    parameterised rule form is one registration, never a case in the compiler."""
+
+    kind: str  # one of PARAMETER_KINDS
+    bind: Callable[[Param], Field] = field(compare=False)
+    required: bool = False
+    label: str = ""  # the builder's words before the input: "campaign", "in the last"
+    refers_to: str | None = None  # numbers name a row of this kind; the app checks it exists
+
+    def __post_init__(self) -> None:
+        if self.kind not in PARAMETER_KINDS:
+            raise ValueError(f"parameter kind must be one of {', '.join(PARAMETER_KINDS)}")
+
+    def describe(self) -> dict[str, Any]:
+        """Return what the builder needs to draw the parameter's input."""
+        out: dict[str, Any] = {"kind": self.kind, "required": self.required,
+                               "label": self.label, "refers_to": self.refers_to}
+        if self.kind == "period":
+            out["units"] = list(PERIOD_UNITS)
+        return out
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,8 @@ class Field:
     empty: Callable[[Table], ColumnElement[bool]] | None = field(default=None, compare=False)
     validate: Callable[[Any], str | None] | None = field(default=None, compare=False)
     enabled: Callable[[], bool] | None = field(default=None, compare=False)
+    parameter: Parameter | None = None
+    choices: tuple[str, ...] = ()  # the words a "choice" field takes after IS, upper case
 
     def __post_init__(self) -> None:
         name = self.name.lower()
@@ -62,8 +92,12 @@ class Field:
             raise ValueError(f"{self.name!r} cannot be a field name")
         if self.type not in TYPES:
             raise ValueError(f"field {name}: type must be one of {', '.join(TYPES)}")
-        if self.column is None and self.compile is None:
+        needs_sql = self.parameter is None or not self.parameter.required
+        if needs_sql and self.column is None and self.compile is None:
             raise ValueError(f"field {name}: needs a column or a compile hook")
+        if (self.type == "choice") != bool(self.choices):
+            raise ValueError(f"field {name}: choices go with the type choice, and only there")
+        object.__setattr__(self, "choices", tuple(c.upper() for c in self.choices))
         object.__setattr__(self, "name", name)
         if self.nullable is None:
             object.__setattr__(self, "nullable", self.type in ("datetime", "text"))
@@ -79,8 +113,19 @@ class Field:
 
     def describe(self) -> dict[str, Any]:
         """Return what the builder page needs to draw this field's menus."""
-        return {"name": self.name, "type": self.type, "operators": list(self.operators),
-                "help": self.help, "nullable": self.nullable}
+        out = {"name": self.name, "type": self.type, "operators": list(self.operators),
+               "help": self.help, "nullable": self.nullable}
+        if self.parameter is not None:  # the builder draws an input for it
+            out["parameter"] = self.parameter.describe()
+        if self.choices:
+            out["choices"] = list(self.choices)
+        return out
+
+    def bind(self, param: Param | None) -> Field:
+        """Return the field a rule means by this name with `param` (itself without one)."""
+        if param is None or self.parameter is None:
+            return self
+        return self.parameter.bind(param)
 
 
 class Registry:
@@ -163,10 +208,14 @@ def builtin_fields() -> Iterable[Field]:
     """Return the fields SPEC defines, on the `customers` table."""
     return (
         Field("spend", "number", lambda t: t.c.total_spend,
-              help="Sum of the customer's order amounts in INR; 0 without orders."),
+              help="Sum of the customer's order amounts in INR; 0 without orders. "
+                   "With IN LAST N DAYS|WEEKS|MONTHS: of the orders in that period only.",
+              parameter=Parameter("period", activity.spend_in, label="in the last")),
         Field("visits", "integer", lambda t: t.c.visits,
               help="Number of orders; 0 without orders. Decimals compare exactly "
-                   "(visits > 2.5 means visits >= 3)."),
+                   "(visits > 2.5 means visits >= 3). With IN LAST N DAYS|WEEKS|MONTHS: "
+                   "the orders in that period only.",
+              parameter=Parameter("period", activity.visits_in, label="in the last")),
         Field("avg_order", "number", compile=derived.avg_order,
               validate=derived.check_avg_order_value,
               help="Spend divided by visits in INR, compared exactly; 0 without orders. "
@@ -182,6 +231,14 @@ def builtin_fields() -> Iterable[Field]:
         Field("name", "text", lambda t: t.c.name, help="Customer's name."),
         Field("email", "text", lambda t: t.c.email, help="E-mail address; empty when missing."),
         Field("phone", "text", lambda t: t.c.phone, help="Phone number; empty when missing."),
+        Field("last_message", "datetime", activity.last_message,
+              help="When the latest message to the customer was sent (UTC); empty if none."),
+        Field("campaign", "choice", choices=activity.CAMPAIGN_STATES,
+              parameter=Parameter("number", activity.campaign_is, required=True,
+                                  label="campaign", refers_to="campaign"),
+              help="campaign N IS SENT|FAILED|PENDING|HOLDOUT: the customer's message in "
+                   "campaign N has that status; IS CONVERTED: an order of theirs counts for "
+                   "campaign N (as a recipient or in its holdout); IS ANY: in its audience."),
         Field("unsubscribed_at", "datetime", lambda t: t.c.unsubscribed_at,
               help="When the customer asked not to be contacted (UTC); empty while they may "
                    "be. Campaigns always leave unsubscribed customers out."),

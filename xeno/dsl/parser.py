@@ -11,7 +11,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken, VisitError
 
-from .checks import check
+from .checks import Exists, check
 from .errors import RuleError, caret
 from .syntax import syntax_error, words
 from .tree import (
@@ -23,9 +23,11 @@ from .tree import (
     Node,
     Not,
     Number,
+    Period,
     Relative,
     String,
     Today,
+    Word,
     make_and,
     make_or,
 )
@@ -38,10 +40,13 @@ def get_parser() -> Lark:
                                   propagate_positions=True)
 
 
-def parse(text: str) -> Node:
-    """Parse and check a rule; raise RuleError saying where and what is wrong."""
+def parse(text: str, exists: Exists | None = None) -> Node:
+    """Parse and check a rule; raise RuleError saying where and what is wrong.
+
+    `exists(kind, numbers)` is the app's hook telling which numbers name stored rows
+    (`campaign 12`); without it such numbers are not looked up."""
     tree = parse_unchecked(text)
-    return check(tree, text)
+    return check(tree, text, exists)
 
 
 def parse_unchecked(text: str) -> Node:
@@ -163,30 +168,45 @@ class _Build(Transformer):
     def not_(self, keyword: Token, child: Node) -> Node:
         return Not(child, **_pos(keyword))
 
-    def _cmp(self, name: Token, op: str, op_token: Token, value: Any) -> Comparison:
+    def _cmp(self, name: Token, param: Any, op: str, op_token: Token, value: Any) -> Comparison:
         return Comparison(name.value.lower(), op, value, name.line, name.column,
-                          op_token.line, op_token.column)
+                          op_token.line, op_token.column, param)
 
-    def compare(self, name: Token, op: Token, value: Any) -> Comparison:
-        return self._cmp(name, "!=" if op.value == "<>" else op.value, op, value)
+    def compare(self, name: Token, param: Any, op: Token, value: Any) -> Comparison:
+        return self._cmp(name, param, "!=" if op.value == "<>" else op.value, op, value)
 
-    def between(self, name: Token, keyword: Token, low: Any, high: Any) -> Comparison:
-        return self._cmp(name, "between", keyword, (low, high))
+    def between(self, name: Token, param: Any, keyword: Token, low: Any, high: Any) -> Comparison:
+        return self._cmp(name, param, "between", keyword, (low, high))
 
-    def in_(self, name: Token, keyword: Token, values: tuple) -> Comparison:
-        return self._cmp(name, "in", keyword, values)
+    def in_(self, name: Token, param: Any, keyword: Token, values: tuple) -> Comparison:
+        return self._cmp(name, param, "in", keyword, values)
 
-    def not_in(self, name: Token, keyword: Token, _in: Token, values: tuple) -> Comparison:
-        return self._cmp(name, "not in", keyword, values)
+    def not_in(self, name: Token, param: Any, keyword: Token, _in: Token,
+               values: tuple) -> Comparison:
+        return self._cmp(name, param, "not in", keyword, values)
 
-    def text_op(self, name: Token, keyword: Token, value: Any) -> Comparison:
-        return self._cmp(name, _TEXT_OPS[keyword.value.lower()], keyword, value)
+    def text_op(self, name: Token, param: Any, keyword: Token, value: Any) -> Comparison:
+        return self._cmp(name, param, _TEXT_OPS[keyword.value.lower()], keyword, value)
 
-    def empty(self, name: Token, keyword: Token, _empty: Token) -> Comparison:
-        return self._cmp(name, "is empty", keyword, None)
+    def empty(self, name: Token, param: Any, keyword: Token, _empty: Token) -> Comparison:
+        return self._cmp(name, param, "is empty", keyword, None)
 
-    def not_empty(self, name: Token, keyword: Token, _not: Token, _empty: Token) -> Comparison:
-        return self._cmp(name, "is not empty", keyword, None)
+    def not_empty(self, name: Token, param: Any, keyword: Token, _not: Token,
+                  _empty: Token) -> Comparison:
+        return self._cmp(name, param, "is not empty", keyword, None)
+
+    def is_(self, name: Token, param: Any, keyword: Token, word: Token) -> Comparison:
+        return self._cmp(name, param, "is", keyword, Word(word.value.upper(), **_pos(word)))
+
+    def param_number(self, token: Token) -> Number:
+        return self.number(token)
+
+    def param_period(self, keyword: Token, _last: Token, amount: Token, unit: Token) -> Period:
+        text = amount.value
+        if not text.isdigit() or len(text) > 9:
+            raise self._fail(f"'IN LAST {text} {unit.value.upper()}' needs a whole number of "
+                             f"{unit.value.lower()}", amount, hint="e.g. IN LAST 90 DAYS")
+        return Period(int(text), _plural(unit.value), **_pos(keyword))
 
     def values(self, *values: Any) -> tuple:
         return values
@@ -226,6 +246,9 @@ class _Build(Transformer):
         if not text.isdigit() or len(text) > 9:
             raise self._fail(f"'{text} {unit.value} ago' needs a whole number of {unit.value}",
                              amount, hint="e.g. 3 months ago")
-        plural = unit.value.lower()
-        plural = plural if plural.endswith("s") else plural + "s"
-        return Relative(int(text), plural, **_pos(amount))
+        return Relative(int(text), _plural(unit.value), **_pos(amount))
+
+
+def _plural(unit: str) -> str:
+    unit = unit.lower()
+    return unit if unit.endswith("s") else unit + "s"

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .checks import check
+from .checks import Exists, check
 from .errors import RuleError
 from .tree import (
     EMPTY_OPS,
@@ -21,10 +21,13 @@ from .tree import (
     Not,
     Number,
     Or,
+    Param,
+    Period,
     Relative,
     String,
     Today,
     Value,
+    Word,
     make_and,
     make_or,
 )
@@ -40,11 +43,20 @@ def to_json(node: Node) -> dict[str, Any]:
     if isinstance(node, Not):
         return {"type": "not", "child": to_json(node.child)}
     out: dict[str, Any] = {"type": "condition", "field": node.field, "op": node.op}
+    if node.param is not None:
+        out["param"] = param_to_json(node.param)
     if isinstance(node.value, tuple):
         out["value"] = [value_to_json(v) for v in node.value]
     elif node.value is not None:
         out["value"] = value_to_json(node.value)
     return out
+
+
+def param_to_json(param: Param) -> dict[str, Any]:
+    """Return the JSON object of a field's parameter."""
+    if isinstance(param, Period):
+        return {"kind": "period", "amount": param.amount, "unit": param.unit}
+    return value_to_json(param)
 
 
 def value_to_json(value: Value) -> dict[str, Any]:
@@ -60,12 +72,14 @@ def value_to_json(value: Value) -> dict[str, Any]:
         return {"kind": "datetime", "value": value.value.isoformat(timespec=spec) + "Z"}
     if isinstance(value, Relative):
         return {"kind": "relative", "amount": value.amount, "unit": value.unit}
+    if isinstance(value, Word):
+        return {"kind": "word", "value": value.value}
     return {"kind": "today"}
 
 
-def from_json(data: Any) -> Node:
+def from_json(data: Any, exists: Exists | None = None) -> Node:
     """Build and check a tree from the builder's JSON; raise RuleError when it is wrong."""
-    return check(_node(data, "rule", 0))
+    return check(_node(data, "rule", 0), exists=exists)
 
 
 def _fail(message: str, path: str) -> RuleError:
@@ -113,7 +127,24 @@ def _condition(data: dict[str, Any], path: str) -> Comparison:
         value = tuple(_value(v, f"{path}.value[{i}]") for i, v in enumerate(raw))
     else:
         value = _value(raw, f"{path}.value")
-    return Comparison(field.lower(), op, value)
+    param = _param(data["param"], f"{path}.param") if data.get("param") is not None else None
+    return Comparison(field.lower(), op, value, param=param)
+
+
+def _param(data: Any, path: str) -> Param:
+    if isinstance(data, dict) and data.get("kind") == "period":
+        amount, unit = data.get("amount"), data.get("unit")
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise _fail("a period needs a whole 'amount'", path)
+        unit = unit.lower() if isinstance(unit, str) else unit
+        unit = unit + "s" if isinstance(unit, str) and not unit.endswith("s") else unit
+        if unit not in UNITS:
+            raise _fail("a period's unit is days, weeks or months", path)
+        return Period(amount, unit)
+    value = _value(data, path)
+    if not isinstance(value, Number):
+        raise _fail("a parameter is a number or a period", path)
+    return value
 
 
 def _value(data: Any, path: str) -> Value:
@@ -139,10 +170,12 @@ def _value(data: Any, path: str) -> Value:
             return _relative(data, path)
         if kind == "today":
             return Today()
+        if kind == "word" and isinstance(raw, str) and raw.strip():
+            return Word(raw.strip().upper())
     except (ValueError, InvalidOperation, OverflowError):
         raise _fail(f"{raw!r} is not a valid {kind}", path) from None
-    raise _fail("a value's kind must be number, string, date, datetime, relative or today "
-                "with a matching 'value'", path)
+    raise _fail("a value's kind must be number, string, date, datetime, relative, today or "
+                "word with a matching 'value'", path)
 
 
 def _relative(data: dict[str, Any], path: str) -> Relative:

@@ -24,6 +24,8 @@ DISPLAY: dict[str, str] = {
     "ENDS": "ENDS WITH",
     "IS": "IS",
     "EMPTY": "EMPTY",
+    "WORD": "a word such as SENT",
+    "LAST": "LAST",
     "_WITH": "WITH",
     "NUMBER": "a number",
     "STRING": "a quoted text",
@@ -77,6 +79,8 @@ def syntax_error(exc: UnexpectedInput, text: str) -> RuleError:
                          _char_hint(char), exc.get_context(text))
     assert isinstance(exc, UnexpectedToken)
     names = set(exc.accepts or exc.expected)
+    if names & OPERATOR_TERMINALS:  # a number there is a field's parameter, rarely meant
+        names.discard("NUMBER")
     expected = words(names)
     previous = _previous(exc)
     after = f" after '{previous.value}'" if previous is not None else ""
@@ -87,7 +91,7 @@ def syntax_error(exc: UnexpectedInput, text: str) -> RuleError:
                          None, caret(text, line, column))
     line, column = token.line, token.column
     hint = _token_hint(token, names)
-    if names & VALUES and not names & {"FIELD"}:
+    if names & VALUES and not names & ({"FIELD"} | OPERATOR_TERMINALS):
         message = f"expected a value{after}"
         if token.type == "FIELD":
             hint = f'text values need quotes: "{token.value}"'
@@ -104,7 +108,7 @@ def syntax_error(exc: UnexpectedInput, text: str) -> RuleError:
 
 
 def _missing(names: set[str], after: str, previous: Token | None) -> str:
-    if names & VALUES and "FIELD" not in names:
+    if names & VALUES and not names & ({"FIELD"} | OPERATOR_TERMINALS):
         return f"expected a value{after}"
     if names & OPERATOR_TERMINALS:
         return f"expected an operator{after}"

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from .tree import And, Comparison, Date, DateTime, Node, Not, Number, Or, Relative, String, Value
+from .tree import (
+    And,
+    Comparison,
+    Date,
+    DateTime,
+    Node,
+    Not,
+    Number,
+    Or,
+    Param,
+    Period,
+    Relative,
+    String,
+    Value,
+    Word,
+)
 
 _OPS = {"in": "IN", "not in": "NOT IN", "between": "BETWEEN", "contains": "CONTAINS",
         "starts with": "STARTS WITH", "ends with": "ENDS WITH",
-        "is empty": "IS EMPTY", "is not empty": "IS NOT EMPTY"}
+        "is empty": "IS EMPTY", "is not empty": "IS NOT EMPTY", "is": "IS"}
 
 
 def render(node: Node) -> str:
@@ -24,14 +39,23 @@ def render(node: Node) -> str:
 
 def _comparison(node: Comparison) -> str:
     op = _OPS.get(node.op, node.op)
+    subject = node.field if node.param is None else f"{node.field} {render_param(node.param)}"
     if node.op in ("is empty", "is not empty"):
-        return f"{node.field} {op}"
+        return f"{subject} {op}"
     if node.op == "between":
         low, high = node.value
-        return f"{node.field} BETWEEN {render_value(low)} AND {render_value(high)}"
+        return f"{subject} BETWEEN {render_value(low)} AND {render_value(high)}"
     if node.op in ("in", "not in"):
-        return f"{node.field} {op} ({', '.join(render_value(v) for v in node.value)})"
-    return f"{node.field} {op} {render_value(node.value)}"
+        return f"{subject} {op} ({', '.join(render_value(v) for v in node.value)})"
+    return f"{subject} {op} {render_value(node.value)}"
+
+
+def render_param(param: Param) -> str:
+    """Return the canonical text of a field's parameter: `12`, `IN LAST 90 DAYS`."""
+    if isinstance(param, Period):
+        unit = param.unit[:-1] if param.amount == 1 else param.unit
+        return f"IN LAST {param.amount} {unit.upper()}"
+    return render_value(param)
 
 
 def render_value(value: Value) -> str:
@@ -48,4 +72,6 @@ def render_value(value: Value) -> str:
     if isinstance(value, Relative):
         unit = value.unit[:-1] if value.amount == 1 else value.unit
         return f"{value.amount} {unit} ago"
+    if isinstance(value, Word):
+        return value.value
     return "today"

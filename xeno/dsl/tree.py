@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 UNITS = ("days", "weeks", "months", "years")
+PERIOD_UNITS = ("days", "weeks", "months")
 MAX_LENGTH = 10_000
 MAX_NESTING = 32
 
 OPERATORS = (
     "=", "!=", ">", ">=", "<", "<=", "between", "in", "not in",
-    "contains", "starts with", "ends with", "is empty", "is not empty",
+    "contains", "starts with", "ends with", "is empty", "is not empty", "is",
 )
 ORDER_OPS = frozenset({">", ">=", "<", "<="})
 TEXT_OPS = frozenset({"contains", "starts with", "ends with"})
@@ -74,13 +75,33 @@ class Today:
     column: int | None = field(default=None, compare=False, repr=False)
 
 
-Value = Number | String | Date | DateTime | Relative | Today
+@dataclass(frozen=True)
+class Word:
+    """A bare word after IS, one of the field's choices (`campaign 12 IS SENT`); upper case."""
+
+    value: str
+    line: int | None = field(default=None, compare=False, repr=False)
+    column: int | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A field's parameter `IN LAST N DAYS|WEEKS|MONTHS`: the window ending now."""
+
+    amount: int
+    unit: str  # one of PERIOD_UNITS (UNITS when parsed; the check refuses years)
+    line: int | None = field(default=None, compare=False, repr=False)
+    column: int | None = field(default=None, compare=False, repr=False)
+
+
+Value = Number | String | Date | DateTime | Relative | Today | Word
 Operand = Value | tuple | None  # tuple of values for IN, pair for BETWEEN
+Param = Number | Period  # what may follow a field's name: `campaign 12`, `spend IN LAST 9 DAYS`
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """`field op value`; value is a tuple for IN/BETWEEN and None for IS EMPTY."""
+    """`field [param] op value`; value is a tuple for IN/BETWEEN and None for IS EMPTY."""
 
     field: str
     op: str
@@ -89,6 +110,7 @@ class Comparison:
     column: int | None = field(default=None, compare=False, repr=False)
     op_line: int | None = field(default=None, compare=False, repr=False)
     op_column: int | None = field(default=None, compare=False, repr=False)
+    param: Param | None = None
 
 
 @dataclass(frozen=True)

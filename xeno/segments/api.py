@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from xeno.auth.guard import api_auth_required, current_actor
-from xeno.dsl import from_json, registry, render, to_json
+from xeno.dsl import registry, render, to_json
 from xeno.platform.exports import csv_response
 from xeno.platform.http import read_body, read_query
 from xeno.platform.openapi import documented
@@ -74,7 +74,7 @@ def explain_segment():
 @api_auth_required
 def render_tree():
     """The builder's JSON tree as normalised rule text, checked like text: `{"rule", "tree"}`."""
-    node = from_json(read_body(TreeIn).tree)
+    node = segments.tree_rule(read_body(TreeIn).tree)
     return jsonify(rule=render(node), tree=to_json(node))
 
 

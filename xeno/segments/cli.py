@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from xeno.db.clock import utcnow
-from xeno.dsl import RuleError, parse, registry
+from xeno.dsl import RuleError, registry
 from xeno.extensions import db
 from xeno.platform.errors import NotFound
 from xeno.platform.exports import write_csv
@@ -69,7 +69,7 @@ def preview(rule: str, sample_size: int, show_sql: bool, as_json: bool) -> None:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
     if show_sql:
-        node, now = parse(rule), utcnow()
+        node, now = segments.parse_rule(rule), utcnow()
         _sql("count", segments.count_query(node, now))
         _sql("sample", segments.sample_query(node, now, sample_size))
         click.echo()

@@ -24,11 +24,11 @@ from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 
 from xeno.customers.service import COLUMNS, customer_json
 from xeno.db.clock import iso, utcnow
-from xeno.dsl import describe, parse, registry, render, to_json
-from xeno.dsl.tree import And, Comparison, Date, DateTime, Node, Not, Or, Relative, Today
+from xeno.dsl import describe, registry, render, to_json
+from xeno.dsl.tree import And, Comparison, Date, DateTime, Node, Not, Or, Period, Relative, Today
 from xeno.extensions import db
 from xeno.platform.errors import NotFound
-from xeno.segments.service import customers_table, where
+from xeno.segments.service import customers_table, parse_rule, where
 
 TIME_VALUES = (Date, DateTime, Relative, Today)
 
@@ -42,7 +42,7 @@ def explain(
     plus the resolved `now` and the audience `count`; `tree` repeats the root for
     clients that want the tree apart from those.
     """
-    node = parse(rule)
+    node = parse_rule(rule)
     now = now or utcnow()
     walk = _Walk(now)
     tree = walk.node(node, None, None, 0)
@@ -175,7 +175,10 @@ def _scalar(query: Any) -> int:
 
 
 def _resolved(node: Comparison, now: dt.datetime) -> str | None:
-    """Say which instants a date condition admits, e.g. 'before 2026-08-25 00:00 UTC'."""
+    """Say which instants a date condition admits, e.g. 'before 2026-08-25 00:00 UTC';
+    for a period, which orders it counts."""
+    if isinstance(node.param, Period):
+        return f"orders {describe('>=', Relative(node.param.amount, node.param.unit), now)}"
     field = registry.get(node.field)
     if field is None or field.type != "datetime" or node.value is None:
         return None

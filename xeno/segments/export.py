@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from xeno.customers.service import CSV_HEADER, csv_columns, customer_csv_row
 from xeno.db.clock import utcnow
-from xeno.dsl import parse
 from xeno.dsl.tree import Node
 from xeno.platform.exports import streamed_rows
-from xeno.segments.service import customers_table, where
+from xeno.segments.service import customers_table, parse_rule, where
 
 HEADER = CSV_HEADER
 
@@ -30,4 +29,4 @@ def member_rows(node: Node, now: dt.datetime | None = None) -> Iterator[list[Seq
 
 def rule_rows(rule: str) -> Iterator[list[Sequence[Any]]]:
     """Batches of a rule's audience (RuleError before anything is read)."""
-    return member_rows(parse(rule))
+    return member_rows(parse_rule(rule))

@@ -105,14 +105,27 @@ class SegmentPageOut(BaseModel):
     total: int
 
 
+class ParameterOut(BaseModel):
+    """What a field takes after its name: a number (`campaign 12`) or a period
+    (`spend IN LAST 90 DAYS`, units listed)."""
+
+    kind: Literal["number", "period"]
+    required: bool
+    label: str
+    refers_to: str | None
+    units: list[str] | None = None
+
+
 class FieldOut(BaseModel):
-    """A field a rule can use."""
+    """A field a rule can use; `choices` are the words a choice field takes after IS."""
 
     name: str
     type: str
     operators: list[str]
     help: str
     nullable: bool
+    parameter: ParameterOut | None = None
+    choices: list[str] | None = None
 
 
 class FieldsOut(BaseModel):

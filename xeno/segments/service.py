@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from xeno.customers.service import COLUMNS, customer_json
 from xeno.db.clock import iso, utcnow
-from xeno.db.models import Customer, Segment, name_key
-from xeno.dsl import RuleError, compile_rule, parse, render, to_json
+from xeno.db.models import Campaign, Customer, Segment, name_key
+from xeno.dsl import RuleError, compile_rule, from_json, parse, render, to_json
 from xeno.dsl.tree import Node
 from xeno.extensions import db
 from xeno.platform.errors import EditConflict, NameTaken, NotFound
@@ -27,6 +27,29 @@ SAMPLE_SIZE = 10
 MAX_SAMPLE = 500
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
 FRESH_SECONDS = 60  # a size counted longer ago than this is shown with its age, or recounted
+
+
+# What a rule's numbers may name (`campaign 12`): the kind a field's parameter refers to,
+# and the model whose ids answer it.
+REFERENCES: dict[str, Any] = {"campaign": Campaign}
+
+
+def references_exist(kind: str, numbers: set[int]) -> set[int]:
+    """Return which of `numbers` name a stored row of `kind` (one query per rule)."""
+    model = REFERENCES.get(kind)
+    if model is None or not numbers:
+        return set()
+    return set(db.session.scalars(select(model.id).where(model.id.in_(numbers))))
+
+
+def parse_rule(rule: str) -> Node:
+    """Parse and check a rule, including that every campaign it names exists."""
+    return parse(rule, exists=references_exist)
+
+
+def tree_rule(tree: Any) -> Node:
+    """Build and check a rule from the builder's JSON tree, like `parse_rule`."""
+    return from_json(tree, exists=references_exist)
 
 
 def customers_table() -> Table:
@@ -86,7 +109,7 @@ class Preview:
 
 def preview(rule: str, sample_size: int = SAMPLE_SIZE, now: dt.datetime | None = None) -> Preview:
     """Parse a rule and return its audience size and sample; RuleError when it is wrong."""
-    node = parse(rule)
+    node = parse_rule(rule)
     now = now or utcnow()
     size = count(node, now)
     members = sample(node, now, min(max(sample_size, 0), MAX_SAMPLE)) if size else []
@@ -128,7 +151,7 @@ def _commit_named(name: str) -> None:
 
 def create_segment(name: str, rule: str, created_by: str | None = None) -> Segment:
     """Save a rule under a name with its current size; the rule is stored normalised."""
-    node = parse(rule)
+    node = parse_rule(rule)
     _name_free(name)
     now = utcnow()
     segment = Segment(
@@ -170,7 +193,7 @@ def update_segment(
     segment = get_segment(segment_id)
     if version is not None and version != segment.version:
         raise _conflict(segment)
-    node = parse(rule if rule is not None else segment.rule)
+    node = parse_rule(rule if rule is not None else segment.rule)
     if name is not None:
         _name_free(name, segment_id)
     now = utcnow()

@@ -8,10 +8,12 @@ const OP_LABELS = {
   "=": "=", "!=": "≠", ">": ">", ">=": "≥", "<": "<", "<=": "≤",
   "between": "between", "in": "is one of", "not in": "is none of",
   "contains": "contains", "starts with": "starts with", "ends with": "ends with",
-  "is empty": "is empty", "is not empty": "is not empty"
+  "is empty": "is empty", "is not empty": "is not empty", "is": "is"
 };
 const TIME_OP_LABELS = { ">": "after (>)", ">=": "on or after (≥)", "<": "before (<)", "<=": "on or before (≤)" };
 const UNITS = ["days", "weeks", "months", "years"];
+const CHOICE_LABELS = { SENT: "sent", FAILED: "failed", PENDING: "pending", HOLDOUT: "in the holdout",
+  CONVERTED: "converted", ANY: "in the audience (any)" };
 const MODES = [["relative", "N … ago"], ["date", "date"], ["today", "today"], ["datetime", "date-time (UTC)"]];
 
 // Redraw the whole tree into `container`, keeping the focus on the control that had it.
@@ -76,8 +78,8 @@ function drawCondition(ctx, c, parent) {
       const label = (field.type === "datetime" && TIME_OP_LABELS[op]) || OP_LABELS[op] || op;
       return el("option", { value: op, text: label, selected: op === c.op });
     }));
-  const parts = [labelled(id + "-field", "Field", fieldSelect), labelled(id + "-op", "Operator", opSelect)]
-    .concat(drawValue(ctx, c, field));
+  const parts = [labelled(id + "-field", "Field", fieldSelect)].concat(drawParam(ctx, c, field),
+    [labelled(id + "-op", "Operator", opSelect)], drawValue(ctx, c, field));
   parts.push(el("button", { type: "button", class: "btn btn-small btn-ghost rb-remove", id: id + "-remove",
     text: "✕", "aria-label": "Remove condition " + c.field, title: "Remove this condition",
     onclick: () => remove(ctx, parent, c) }));
@@ -92,8 +94,44 @@ function drawCondition(ctx, c, parent) {
   ]);
 }
 
+// A field's parameter: the number it names (campaign 12) or an optional period
+// ("in the last 90 days"; "all time" leaves it out).
+function drawParam(ctx, c, field) {
+  const p = field.parameter;
+  if (!p) return [];
+  const changed = ctx.changed;
+  const id = c.id + "-param";
+  if (p.kind === "number") {
+    return [labelled(id, p.label || "Number", el("input", { type: "number", id, min: "1", step: "1",
+      class: "rb-param", inputmode: "numeric", value: c.param.number, placeholder: p.label || "number",
+      oninput: (e) => { c.param.number = e.target.value; changed(false); } }))];
+  }
+  const toggle = el("select", { id: id + "-on", class: "rb-param-on",
+    onchange: (e) => { c.param.on = e.target.value === "on"; changed(true, id + "-on"); } }, [
+    el("option", { value: "off", text: "all time", selected: !c.param.on }),
+    el("option", { value: "on", text: p.label || "in the last", selected: c.param.on })
+  ]);
+  const out = [labelled(id + "-on", "Period", toggle)];
+  if (c.param.on) {
+    out.push(labelled(id + "-amount", "How many", el("input", { type: "number", id: id + "-amount", min: "1",
+      step: "1", class: "rb-amount", inputmode: "numeric", value: c.param.amount, placeholder: "90",
+      oninput: (e) => { c.param.amount = e.target.value; changed(false); } })));
+    out.push(labelled(id + "-unit", "Unit", el("select", { id: id + "-unit", class: "rb-unit",
+      onchange: (e) => { c.param.unit = e.target.value; changed(false); } },
+      (p.units || ["days"]).map((u) => el("option", { value: u, text: u, selected: u === c.param.unit })))));
+  }
+  return out;
+}
+
 function drawValue(ctx, c, field) {
   if (c.op === "is empty" || c.op === "is not empty") return [];
+  if (field.type === "choice") {
+    const slot = c.slots[0];
+    return [labelled(c.id + "-v0", "Value", el("select", { id: c.id + "-v0", class: "rb-value",
+      onchange: (e) => { slot.text = e.target.value; ctx.changed(false); } },
+      field.choices.map((w) => el("option", { value: w, text: CHOICE_LABELS[w] || w.toLowerCase(),
+        selected: w === slot.text }))))];
+  }
   if (c.op === "in" || c.op === "not in") {
     const listInput = el("input", { type: "text", id: c.id + "-list", class: "rb-list", value: c.list,
       placeholder: field.type === "text" ? "Pune, Nagpur" : field.type === "datetime" ? "2024-01-01, 2024-02-01" : "2, 4, 6",

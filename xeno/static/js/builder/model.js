@@ -12,9 +12,16 @@ export function newGroup(op, not, children) {
 }
 
 // One value of a condition: plain text or number, or for a date one of relative ("3 months
-// ago"), date, today or date-time.
-export function newSlot(type) {
-  return { mode: type === "datetime" ? "relative" : "plain", text: "", amount: "", unit: "days" };
+// ago"), date, today or date-time; for a choice field (campaign N IS …) its first choice.
+export function newSlot(type, field) {
+  const text = type === "choice" && field && field.choices && field.choices.length ? field.choices[0] : "";
+  return { mode: type === "datetime" ? "relative" : "plain", text, amount: "", unit: "days" };
+}
+
+// What a field takes after its name (GET segments/fields says: a number such as a campaign's,
+// or a period "in the last N days"); an optional period starts off ("all time").
+export function newParam() {
+  return { on: false, number: "", amount: "", unit: "days" };
 }
 
 export function defaultOp(field) {
@@ -51,7 +58,7 @@ export class Model {
     const field = this.byName[fieldName] || this.fields[0];
     return {
       kind: "condition", id: nextId("c"), field: field.name, op: defaultOp(field),
-      slots: [newSlot(field.type), newSlot(field.type)], list: ""
+      slots: [newSlot(field.type, field), newSlot(field.type, field)], list: "", param: newParam()
     };
   }
 
@@ -84,9 +91,11 @@ export class Model {
     const next = this.byName[name];
     c.field = next.name;
     if (next.operators.indexOf(c.op) < 0) c.op = defaultOp(next);
-    if (next.type !== previous.type) {
-      c.slots = [newSlot(next.type), newSlot(next.type)];
+    if (next.type !== previous.type || next.type === "choice") {
+      c.slots = [newSlot(next.type, next), newSlot(next.type, next)];
       c.list = "";
     }
+    const kind = (p) => (p ? p.kind : null);
+    if (kind(previous.parameter) !== kind(next.parameter)) c.param = newParam();
   }
 }

@@ -1,6 +1,6 @@
 // The builder's model and the API's JSON rule tree, both ways. The browser never evaluates a
 // rule: the model goes to the server as a JSON tree, and a rule typed as text comes back as one.
-import { newGroup, newSlot } from "./model.js";
+import { newGroup, newParam, newSlot } from "./model.js";
 
 // ---- model → API JSON tree (incomplete conditions and empty groups are left out) ----
 // Returns { json, owners } or null; `owners` maps each JSON node to the model nodes it stands
@@ -36,6 +36,18 @@ function nodeJson(node, model, owners) {
   return json;
 }
 
+function paramJson(c, field) {
+  const p = field.parameter;
+  if (!p) return undefined;
+  if (p.kind === "number") {
+    const text = (c.param.number || "").trim();
+    return text ? { kind: "number", value: text } : null;
+  }
+  if (!c.param.on) return undefined;
+  const n = parseInt(c.param.amount, 10);
+  return isNaN(n) ? null : { kind: "period", amount: n, unit: c.param.unit };
+}
+
 // ---- unfinished conditions: never left out silently --------------------------------
 // A number as the rule language writes it (no exponent: "1e400" is not one it can read).
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -43,7 +55,10 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 // What a condition still needs, as a sentence, or null when it is complete.
 export function conditionProblem(c, field) {
   if (!field) return "its field " + c.field + " is not offered any more";
+  const param = paramProblem(c, field);
+  if (param) return param;
   if (c.op === "is empty" || c.op === "is not empty") return null;
+  if (field.type === "choice") return (c.slots[0].text || "").trim() ? null : "needs a value";
   if (c.op === "in" || c.op === "not in") {
     const items = splitList(c.list);
     if (!items.length) return "needs at least one value";
@@ -60,6 +75,21 @@ export function conditionProblem(c, field) {
     if (problem) return problem + which;
   }
   return null;
+}
+
+// The field's parameter (`campaign N`, `IN LAST N DAYS`), when it has one that is unfinished.
+function paramProblem(c, field) {
+  const p = field.parameter;
+  if (!p) return null;
+  if (p.kind === "number") {
+    const text = (c.param.number || "").trim();
+    if (!text) return "needs a " + (p.label || "number");
+    return /^\d+$/.test(text) ? null : "“" + text + "” is not a whole number";
+  }
+  if (!c.param.on) return null;
+  const amount = String(c.param.amount ?? "").trim();
+  if (!amount) return "needs how many " + c.param.unit;
+  return /^\d+$/.test(amount) ? null : "“" + amount + "” is not a whole number of " + c.param.unit;
 }
 
 function slotProblem(slot, type) {
@@ -102,7 +132,15 @@ export function finishMessage(list) {
 function conditionJson(c, field) {
   if (!field || conditionProblem(c, field)) return null;
   const out = { type: "condition", field: c.field, op: c.op };
+  const param = paramJson(c, field);
+  if (param === null) return null;
+  if (param) out.param = param;
   if (c.op === "is empty" || c.op === "is not empty") return out;
+  if (field.type === "choice") {
+    if (!c.slots[0].text) return null;
+    out.value = { kind: "word", value: c.slots[0].text };
+    return out;
+  }
   if (c.op === "in" || c.op === "not in") {
     const items = splitList(c.list);
     if (!items.length) return null;
@@ -163,6 +201,14 @@ function treeToNode(json, model) {
   c.field = json.field;
   c.op = json.op;
   const type = model.typeOf(json.field);
+  c.param = newParam();
+  if (json.param && json.param.kind === "period") {
+    c.param.on = true;
+    c.param.amount = String(json.param.amount);
+    c.param.unit = json.param.unit;
+  } else if (json.param) {
+    c.param.number = String(json.param.value);
+  }
   if (Array.isArray(json.value) && (json.op === "in" || json.op === "not in")) {
     c.list = json.value.map(listItemText).join(", ");
   } else if (Array.isArray(json.value)) {

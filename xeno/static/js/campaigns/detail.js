@@ -8,6 +8,8 @@ const POLL_MS = 1000;
 
 const box = byId("campaign-detail");
 if (box) follow(box);
+const results = byId("results");
+if (results && window.Chart) drawConversions(results, byId("conversions-chart"));
 
 function follow(box) {
   const logTable = byId("log-table");
@@ -19,6 +21,7 @@ function follow(box) {
     byId("figure-sent").textContent = formatNumber(c.sent);
     byId("figure-failed").textContent = formatNumber(c.failed);
     byId("figure-pending").textContent = formatNumber(c.pending);
+    if (byId("figure-holdout")) byId("figure-holdout").textContent = formatNumber(c.holdout);
     setBadge(byId("campaign-status"), c.status);
     box.setAttribute("data-status", c.status);
     ["sent", "failed", "pending"].forEach((k) => box.setAttribute("data-" + k, c[k]));
@@ -84,6 +87,31 @@ function refreshLog(logTable) {
       body.appendChild(el("tr", { class: "empty-row" }, [el("td", { colspan: "4", text: "No messages." })]));
     }
   });
+}
+
+// Customers converted per day since the campaign was created: recipients against the
+// holdout, as GET campaigns/<id>/results/daily counts them.
+function drawConversions(section, canvas) {
+  if (!canvas) return;
+  api(section.dataset.apiDaily).then((daily) => {
+    section.classList.add("has-chart");
+    section.setAttribute("data-chart-days", daily.days.length);
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: daily.days,
+        datasets: [
+          { label: "Recipients converted", data: daily.recipients, backgroundColor: "#12b76a" },
+          { label: "Holdout converted", data: daily.holdout, backgroundColor: "#98a2b3" }
+        ]
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: { duration: 250 },
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        plugins: { legend: { position: "bottom" } }
+      }
+    });
+  }).catch(() => { section.setAttribute("data-chart-error", "1"); });
 }
 
 // The recipient's name, linked to their profile (a deleted customer has no id to link to).

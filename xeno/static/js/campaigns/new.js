@@ -33,6 +33,10 @@ function start(form) {
   };
   const body = () => {
     const data = { message: message.value };
+    [["holdout-percent", "holdout_percent"], ["attribution-days", "attribution_days"]].forEach(([id, key]) => {
+      const input = byId(id);
+      if (input && input.value.trim() !== "") data[key] = /^\d+$/.test(input.value.trim()) ? parseInt(input.value, 10) : input.value;
+    });
     const name = byId("campaign-name").value.trim();
     if (name) data.name = name;
     if (choice() === "segment") data.segment_id = parseInt(byId("segment-id").value, 10);
