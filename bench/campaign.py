@@ -228,9 +228,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.results:
         from retarget import run
+        from segments import build
 
         run(args.db_url, args.redis_url, args.port, args.customers, args.orders, args.reuse,
-            args.runs, rules=False)
+            args.runs, rules=False, build=build)
         return
 
     reset_database(args.db_url)

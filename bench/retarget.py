@@ -208,14 +208,14 @@ def rules_bench(raw: Any, conn: http.client.HTTPConnection, headers: dict[str, s
 
 
 def run(db_url: str, redis_url: str, port: int, customers: int, orders: int, reuse: bool,
-        runs: int, rules: bool) -> None:
-    """Build (or reuse) the database, serve the app, and print the results (and rules)."""
+        runs: int, rules: bool, build: Callable[..., Any]) -> None:
+    """Build (with `build`, bench/segments.py's) or reuse the database, serve the app, and
+    print the results (and rules)."""
     import os
     import subprocess
     from pathlib import Path
 
     from common import connect, start_web, wait_http
-    from segments import build
     from sqlalchemy import create_engine
 
     root = Path(__file__).resolve().parents[1]

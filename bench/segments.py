@@ -205,7 +205,7 @@ def main() -> None:
         from retarget import run
 
         run(args.db_url, args.redis_url, args.port, args.customers, args.orders, args.reuse,
-            min(args.runs, 5), rules=True)
+            min(args.runs, 5), rules=True, build=build)
         return
 
     env = {

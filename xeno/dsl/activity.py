@@ -12,17 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, Table, false, func, not_, select, true
 
 from . import attribution
+from .field import Field
 from .sqlfuncs import cents_sum
 from .tree import Number, Param, Period, Relative, Word
 from .values import relative_instant, snap
-
-if TYPE_CHECKING:
-    from .fields import Field
 
 CAMPAIGN_STATES = ("SENT", "FAILED", "PENDING", "HOLDOUT", "CONVERTED", "ANY")
 MONEY_LIMIT = Decimal(10) ** 18  # beyond any sum of NUMERIC(12,2) amounts
@@ -71,8 +69,6 @@ def _in_period(
 
 def spend_in(period: Param) -> Field:
     """`spend IN LAST N units`: the sum of the period's order amounts."""
-    from .fields import Field
-
     assert isinstance(period, Period)
     return Field("spend", "number", compile=partial(_period_hook, period, "spend"),
                  help="Sum of the amounts of the orders in the period; 0 without any.")
@@ -80,8 +76,6 @@ def spend_in(period: Param) -> Field:
 
 def visits_in(period: Param) -> Field:
     """`visits IN LAST N units`: the number of the period's orders."""
-    from .fields import Field
-
     assert isinstance(period, Period)
     return Field("visits", "integer", compile=partial(_period_hook, period, "visits"),
                  help="Number of orders in the period; 0 without any.")
@@ -102,8 +96,6 @@ def last_message(table: Table) -> ColumnElement[Any]:
 
 def campaign_is(number: Param) -> Field:
     """`campaign N IS <state>`: where the customer stands in campaign N."""
-    from .fields import Field
-
     assert isinstance(number, Number)
     return Field("campaign", "choice", choices=CAMPAIGN_STATES,
                  compile=partial(_campaign_hook, int(number.value)),
