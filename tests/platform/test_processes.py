@@ -3,6 +3,7 @@ killed between read and ack, its entries are taken over and applied exactly once
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -109,12 +110,28 @@ def start_worker(database_url: str) -> subprocess.Popen:
         XENO_RECEIPT_SECRET="r",
         PYTHONPATH=os.getcwd(),
     )
+    # A session of its own: RQ's scheduler is a forked child that outlives a kill of the
+    # worker, so the whole group is ended afterwards (`end_worker`).
     return subprocess.Popen(
         [sys.executable, "-m", "cli", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
+
+
+def end_worker(worker: subprocess.Popen) -> None:
+    """Stop the worker and anything it forked; no process outlives its test."""
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
 
 
 @real_servers
@@ -128,8 +145,7 @@ def test_worker_process_stores_what_the_api_publishes(app, api, database_url):
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(Customer)) == 50
     finally:
-        worker.terminate()
-        worker.wait(timeout=10)
+        end_worker(worker)
 
 
 @real_servers
@@ -148,8 +164,7 @@ def test_worker_killed_between_read_and_ack_loses_nothing(app, api, broker, data
         worker.send_signal(signal.SIGKILL)  # mid-batch: read, maybe written, not acked
         worker.wait(timeout=10)
     finally:
-        if worker.poll() is None:
-            worker.kill()
+        end_worker(worker)
     pending = broker.xpending(key, xstreams.GROUP)["pending"]
     assert pending > 0, "the killed worker left entries pending"
 
