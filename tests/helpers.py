@@ -40,6 +40,13 @@ from xeno.platform.worker import QUEUES, AppWorker
 
 SERVER_DB = os.environ.get("XENO_TEST_DATABASE_URL")
 SERVER_REDIS = os.environ.get("XENO_TEST_REDIS_URL")
+# Under pytest-xdist each worker (gw0, gw1, ...) flushes a Redis db of its own, the next
+# ones after the configured db; each already has a database of its own (uuid-named).
+_XDIST = os.environ.get("PYTEST_XDIST_WORKER", "")
+if SERVER_REDIS and _XDIST.startswith("gw"):
+    _url = SERVER_REDIS.rstrip("/")
+    _base, _, _db = _url.rpartition("/")
+    SERVER_REDIS = f"{_base}/{(int(_db or 0) + int(_XDIST[2:])) % 16}"
 REAL = bool(SERVER_DB and SERVER_REDIS)
 
 real_servers = pytest.mark.skipif(
