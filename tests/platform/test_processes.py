@@ -29,7 +29,12 @@ def free_port() -> int:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XENO_", "GOOGLE_"))}
+    """The environment without the app's settings, but with the suite's own instance folder:
+    a process started without it would make the real one (conftest checks it is untouched)."""
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("XENO_", "GOOGLE_")) or k == "XENO_INSTANCE_PATH"
+    }
     return {**env, **extra}
 
 
