@@ -29,7 +29,8 @@ from xeno.platform.errors import (
     InvalidTemplate,
     NotFound,
 )
-from xeno.platform.http import page_number
+from xeno.platform.http import page_count, page_number
+from xeno.platform.records import error_entry
 from xeno.segments import service as segments
 
 bp = Blueprint("campaign_pages", __name__)
@@ -37,10 +38,6 @@ bp = Blueprint("campaign_pages", __name__)
 PER_PAGE = 50
 DEFAULT_MESSAGE = 'Hi {{ first_name | default("there") }}, here\'s 10% off on your next order!'
 LOG_STATUSES = ("PENDING", "SENT", "FAILED", "HOLDOUT")
-
-
-def _pages(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
 
 
 @bp.get("/")
@@ -66,7 +63,10 @@ def campaign_list():
         except NotFound:
             saved = None
     return render_template(
-        "campaigns/list.html", result=result, pages=_pages(result["total"], PER_PAGE), saved=saved
+        "campaigns/list.html",
+        result=result,
+        pages=page_count(result["total"], PER_PAGE),
+        saved=saved,
     )
 
 
@@ -181,11 +181,8 @@ class FormError(Exception):
 
 def _problems(exc: ValidationError) -> str:
     """Pydantic's complaints as one sentence, each naming its field."""
-    parts = []
-    for e in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in e["loc"])
-        parts.append((f"{where}: " if where else "") + e["msg"].removeprefix("Value error, "))
-    return "; ".join(parts)
+    entries = [error_entry(e) for e in exc.errors(include_url=False)]
+    return "; ".join((f"{e['field']}: " if e["field"] else "") + e["message"] for e in entries)
 
 
 def _body(form: dict[str, Any], allow_duplicate: bool = False) -> CampaignIn:
@@ -235,5 +232,5 @@ def campaign_detail(campaign_id: int):
         log=log,
         status=status,
         statuses=LOG_STATUSES,
-        pages=_pages(log["total"], PER_PAGE),
+        pages=page_count(log["total"], PER_PAGE),
     )

@@ -194,17 +194,6 @@ class CampaignPreviewOut(BaseModel):
     messages: list[RenderedMessage]
 
 
-class LogQuery(PageQuery):
-    """Paging of a campaign's log, optionally of one status (any case)."""
-
-    status: LogStatus | None = None
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.strip().upper() if isinstance(value, str) else value
-
-
 class LogCsvQuery(BaseModel):
     """Which rows of a campaign's log to export: all, or one status (any case)."""
 
@@ -214,6 +203,10 @@ class LogCsvQuery(BaseModel):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+
+class LogQuery(PageQuery, LogCsvQuery):
+    """Paging of a campaign's log, optionally of one status (any case)."""
 
 
 class LogItem(BaseModel):

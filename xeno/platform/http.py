@@ -42,6 +42,11 @@ class PageQuery(BaseModel):
         return min(value, 500)
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` items fill at `per_page` a page (at least one)."""
+    return max(1, -(-total // per_page))
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list: the one shape every list answers (SPEC "Lists")."""
@@ -55,7 +60,7 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         """How many pages the total fills (at least one)."""
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     def to_dict(self, item: Callable[[T], Any] | None = None) -> dict[str, Any]:
         """SPEC's list shape, each item passed through `item` when given."""
