@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import connect, reset_database, start_web, wait_http  # noqa: E402
+from common import connect, reset_database, set_buffer_pool, start_web, wait_http  # noqa: E402
 
 from xeno.demo import generate  # noqa: E402
 
@@ -46,38 +45,6 @@ UPSERT_SQL = CUSTOMER_SQL + (
     " ON DUPLICATE KEY UPDATE name=VALUES(name), email=VALUES(email), phone=VALUES(phone),"
     " city=VALUES(city), signup_at=VALUES(signup_at), updated_at=VALUES(updated_at)"
 )
-
-
-def set_buffer_pool(url: str, size: str) -> Callable[[], None]:
-    """Size the server's buffer pool for the run and return how to put it back.
-
-    At a million customers the tables and their indexes are ~0.75 GB; in MariaDB's default
-    128 MiB pool every write waits on the disk, which measures the pool, not the code.
-    """
-    conn = connect(url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT @@innodb_buffer_pool_size")
-        (before,) = cur.fetchone()
-        if size:
-            units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-            wanted = int(size[:-1]) * units[size[-1].upper()] if size[-1].isalpha() else int(size)
-            cur.execute("SET GLOBAL innodb_buffer_pool_size = %s", (wanted,))
-            cur.execute("SELECT @@innodb_buffer_pool_size")
-            (after,) = cur.fetchone()
-    conn.close()
-    print(f"server: innodb_buffer_pool_size {before / (1 << 20):,.0f} MiB", end="")
-    if not size or after == before:
-        print()
-        return lambda: None
-    print(f" -> {after / (1 << 20):,.0f} MiB for this run")
-
-    def restore() -> None:
-        conn = connect(url)
-        with conn.cursor() as cur:
-            cur.execute("SET GLOBAL innodb_buffer_pool_size = %s", (before,))
-        conn.close()
-
-    return restore
 
 
 def customer_rows(count: int, start: int = 0) -> list[tuple]:

@@ -90,6 +90,8 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_customer", "customer_external_id", "ordered_at", "amount"),
+        # A campaign's results and `spend IN LAST …` range over a window of time.
+        Index("ix_orders_ordered_at", "ordered_at", "customer_external_id", "amount"),
         MYSQL_TABLE,
     )
 
