@@ -113,7 +113,7 @@ def preview_campaign():
 def list_campaigns():
     """Campaigns, most recent first, with their delivery counters."""
     args = read_query(PageQuery)
-    return jsonify(campaigns.list_campaigns(page=args.page, per_page=args.per_page))
+    return jsonify(campaigns.list_campaigns(page=args.page, per_page=args.per_page).to_dict())
 
 
 @bp.get("/campaigns/<int:campaign_id>")
@@ -154,9 +154,8 @@ def campaign_results_daily(campaign_id: int):
 def campaign_log(campaign_id: int):
     """A campaign's recipients and their delivery status, optionally of one status."""
     args = read_query(LogQuery)
-    return jsonify(
-        campaigns.log_page(campaign_id, args.status, page=args.page, per_page=args.per_page)
-    )
+    log = campaigns.log_page(campaign_id, args.status, page=args.page, per_page=args.per_page)
+    return jsonify(log.to_dict())
 
 
 @bp.get("/campaigns/<int:campaign_id>/log.csv")

@@ -93,7 +93,7 @@ def list_segments():
     """Saved segments, most recent first, paged; `recount=1` counts the page's afresh."""
     args = read_query(SegmentListQuery)
     page = segments.list_segments(args.page, args.per_page, fresh=args.recount)
-    return jsonify(page.to_dict())
+    return jsonify(page.to_dict(segments.segment_json))
 
 
 @bp.post("/segments")
