@@ -17,22 +17,16 @@ DEMO_EMAIL = "demo@xeno.local"
 DEMO_NAME = "Demo Marketer"
 
 
-class SignInRefused(XenoError):
+class SignInRefused(XenoError, status=403, code="sign_in_refused"):
     """The identity provider vouched for the person, but this CRM does not let them in."""
 
-    status, code = 403, "sign_in_refused"
 
-
-class SignInFailed(XenoError):
+class SignInFailed(XenoError, status=400, code="sign_in_failed"):
     """The answer from the identity provider could not be trusted (state, signature, claims)."""
 
-    status, code = 400, "sign_in_failed"
 
-
-class ProviderUnavailable(XenoError):
+class ProviderUnavailable(XenoError, status=502, code="provider_unavailable"):
     """The identity provider could not be reached."""
-
-    status, code = 502, "provider_unavailable"
 
 
 def is_allowed(email: str, domains: Iterable[str], emails: Iterable[str]) -> bool:

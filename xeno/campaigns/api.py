@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, jsonify, request
 
 from xeno.auth.guard import api_auth_required, current_actor
@@ -49,6 +51,9 @@ IDEMPOTENCY_HEADER = {
     "description": "The same key with the same body within 24 hours answers the first answer "
                    "again (201, same id) and creates nothing; with another body it is a 409.",
 }
+# Most operations here read one campaign; the two that send share their errors and header.
+doc = partial(documented, tags=TAGS, errors=READ_ERRORS)
+send_doc = partial(doc, errors=SEND_ERRORS, notes=SEND_NOTES, headers=(IDEMPOTENCY_HEADER,))
 
 
 def _idempotency_key() -> str | None:
@@ -56,15 +61,11 @@ def _idempotency_key() -> str | None:
 
 
 @bp.post("/campaigns")
-@documented(
+@send_doc(
     "Create a campaign; its audience, less the unsubscribed and the capped, is written to "
     "the log before the answer",
     body=CampaignIn,
     responses={201: CampaignCreated},
-    errors=SEND_ERRORS,
-    tags=TAGS,
-    notes=SEND_NOTES,
-    headers=(IDEMPOTENCY_HEADER,),
 )
 @api_auth_required
 def create_campaign():
@@ -74,14 +75,10 @@ def create_campaign():
 
 
 @bp.post("/campaigns/<int:campaign_id>/retry")
-@documented(
+@send_doc(
     "A new campaign with the same message to this one's FAILED recipients still subscribed",
     body=RetryIn,
     responses={201: CampaignCreated},
-    errors=SEND_ERRORS,
-    tags=TAGS,
-    notes=SEND_NOTES,
-    headers=(IDEMPOTENCY_HEADER,),
 )
 @api_auth_required
 def retry_campaign(campaign_id: int):
@@ -93,12 +90,11 @@ def retry_campaign(campaign_id: int):
 
 
 @bp.post("/campaigns/preview")
-@documented(
+@doc(
     "Who would receive it (matched, excluded, audience_size) and up to five rendered messages",
     body=CampaignIn,
     responses={200: CampaignPreviewOut},
     errors=WRITE_ERRORS,
-    tags=TAGS,
 )
 @api_auth_required
 def preview_campaign():
@@ -107,27 +103,21 @@ def preview_campaign():
 
 
 @bp.get("/campaigns")
-@documented(
+@doc(
     "Campaigns, most recent first, with delivery counters",
     query=PageQuery,
     responses={200: CampaignPage},
     errors=(401, 422, 503),
-    tags=TAGS,
 )
 @api_auth_required
 def list_campaigns():
     """Campaigns, most recent first, with their delivery counters."""
     args = read_query(PageQuery)
-    return jsonify(campaigns.list_campaigns(page=args.page, per_page=args.per_page))
+    return jsonify(campaigns.list_campaigns(page=args.page, per_page=args.per_page).to_dict())
 
 
 @bp.get("/campaigns/<int:campaign_id>")
-@documented(
-    "One campaign with its delivery counters",
-    responses={200: CampaignOut},
-    errors=READ_ERRORS,
-    tags=TAGS,
-)
+@doc("One campaign with its delivery counters", responses={200: CampaignOut})
 @api_auth_required
 def get_campaign(campaign_id: int):
     """One campaign with its delivery counters and attributed revenue."""
@@ -135,11 +125,9 @@ def get_campaign(campaign_id: int):
 
 
 @bp.get("/campaigns/<int:campaign_id>/results")
-@documented(
+@doc(
     "Did it work: conversions, revenue and uplift of recipients against the holdout",
     responses={200: ResultsOut},
-    errors=READ_ERRORS,
-    tags=TAGS,
 )
 @api_auth_required
 def campaign_results(campaign_id: int):
@@ -148,11 +136,9 @@ def campaign_results(campaign_id: int):
 
 
 @bp.get("/campaigns/<int:campaign_id>/results/daily")
-@documented(
+@doc(
     "Customers converted per day since the campaign was created, recipients and holdout",
     responses={200: DailyOut},
-    errors=READ_ERRORS,
-    tags=TAGS,
 )
 @api_auth_required
 def campaign_results_daily(campaign_id: int):
@@ -161,29 +147,22 @@ def campaign_results_daily(campaign_id: int):
 
 
 @bp.get("/campaigns/<int:campaign_id>/log")
-@documented(
-    "A campaign's recipients and their delivery status",
-    query=LogQuery,
-    responses={200: LogPage},
-    errors=READ_ERRORS,
-    tags=TAGS,
+@doc(
+    "A campaign's recipients and their delivery status", query=LogQuery, responses={200: LogPage}
 )
 @api_auth_required
 def campaign_log(campaign_id: int):
     """A campaign's recipients and their delivery status, optionally of one status."""
     args = read_query(LogQuery)
-    return jsonify(
-        campaigns.log_page(campaign_id, args.status, page=args.page, per_page=args.per_page)
-    )
+    log = campaigns.log_page(campaign_id, args.status, page=args.page, per_page=args.per_page)
+    return jsonify(log.to_dict())
 
 
 @bp.get("/campaigns/<int:campaign_id>/log.csv")
-@documented(
+@doc(
     "A campaign's log as CSV (optionally of one status), streamed",
     query=LogCsvQuery,
     responses={200: {"type": "string", "description": "CSV: " + ",".join(LOG_CSV_HEADER)}},
-    errors=READ_ERRORS,
-    tags=TAGS,
     media="text/csv",
 )
 @api_auth_required

@@ -176,7 +176,7 @@ def _follow(campaign_id: int, size: int) -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
 def list_command(limit: int) -> None:
     """The most recent campaigns with their delivery figures."""
-    items = campaigns.list_campaigns(1, limit)["items"]
+    items = campaigns.list_campaigns(1, limit).items
     header = f"{'id':>5}  {'name':<28} {'status':<9} {'audience':>9} {'sent':>8} {'failed':>7} " \
         f"{'pending':>8} {'holdout':>8} {'revenue':>12}  created"
     click.echo(header)

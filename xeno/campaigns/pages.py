@@ -29,7 +29,7 @@ from xeno.platform.errors import (
     InvalidTemplate,
     NotFound,
 )
-from xeno.platform.http import page_count, page_number
+from xeno.platform.http import page_number
 from xeno.platform.records import error_entry
 from xeno.segments import service as segments
 
@@ -65,7 +65,6 @@ def campaign_list():
     return render_template(
         "campaigns/list.html",
         result=result,
-        pages=page_count(result["total"], PER_PAGE),
         saved=saved,
     )
 
@@ -232,5 +231,4 @@ def campaign_detail(campaign_id: int):
         log=log,
         status=status,
         statuses=LOG_STATUSES,
-        pages=page_count(log["total"], PER_PAGE),
     )

@@ -32,6 +32,7 @@ from xeno.db.clock import iso, utcnow
 from xeno.db.models import Campaign, CommunicationLog, Customer
 from xeno.extensions import db
 from xeno.platform.errors import DuplicateCampaign, EmptyAudience, NotFound
+from xeno.platform.http import Page
 
 CHUNK = 5000
 PREVIEW_MESSAGES = 5
@@ -285,18 +286,17 @@ def with_revenue(items: list[Campaign]) -> list[dict[str, Any]]:
     return [campaign_dict(c, revenue.get(c.id, 0.0)) for c in items]
 
 
-def list_campaigns(page: int = 1, per_page: int = 50) -> dict[str, Any]:
+def list_campaigns(page: int = 1, per_page: int = 50) -> Page[dict[str, Any]]:
     """Most recent first (ties: higher id first), paged; each with its attributed revenue."""
     query = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     total = db.session.scalar(select(func.count(Campaign.id))) or 0
-    return {"items": with_revenue(items), "page": page, "per_page": per_page,
-            "total": total}
+    return Page(with_revenue(items), page, per_page, total)
 
 
 def log_page(
     campaign_id: int, status: str | None = None, page: int = 1, per_page: int = 50
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """One page of a campaign's log, by id, optionally of one status."""
     campaign = get(campaign_id)
     where = [log_t.c.campaign_id == campaign.id]
@@ -320,4 +320,4 @@ def log_page(
     items = [{"id": r.id, "customer_id": r.external_id, "name": r.name, "message": r.message,
               "status": r.status, "reason": r.reason, "updated_at": iso(r.updated_at)}
              for r in rows]
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+    return Page(items, page, per_page, total)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, jsonify
 
 from xeno.auth.guard import api_auth_required
@@ -13,15 +15,15 @@ from xeno.platform.openapi import documented
 
 bp = Blueprint("api_customers", __name__, url_prefix="/api/v1")
 TAGS = ("customers",)
+doc = partial(documented, tags=TAGS, errors=(401, 404, 503))
 
 
 @bp.get("/customers")
-@documented(
+@doc(
     "Search customers by text in their name, email or city (or exact id)",
     query=CustomerQuery,
     responses={200: CustomerPage},
     errors=(401, 422, 503),
-    tags=TAGS,
 )
 @api_auth_required
 def list_customers():
@@ -35,11 +37,9 @@ def list_customers():
 
 # `path`: an external id may hold a slash (SPEC allows any character but controls)
 @bp.get("/customers/<path:customer_id>")
-@documented(
+@doc(
     "One customer with their latest orders and messages and the saved segments holding them",
     responses={200: CustomerProfile},
-    errors=(401, 404, 503),
-    tags=("customers",),
 )
 @api_auth_required
 def get_customer(customer_id: str):
@@ -49,11 +49,9 @@ def get_customer(customer_id: str):
 
 # `path:` because an external id may hold a slash; the suffix still anchors the route.
 @bp.post("/customers/<path:customer_id>/unsubscribe")
-@documented(
+@doc(
     "Leave a customer out of every campaign from now on (the id is the external id)",
     responses={200: CustomerOut},
-    errors=(401, 404, 503),
-    tags=TAGS,
 )
 @api_auth_required
 def unsubscribe(customer_id: str):
@@ -62,11 +60,9 @@ def unsubscribe(customer_id: str):
 
 
 @bp.post("/customers/<path:customer_id>/resubscribe")
-@documented(
+@doc(
     "Let campaigns reach a customer again (the id is the external id)",
     responses={200: CustomerOut},
-    errors=(401, 404, 503),
-    tags=TAGS,
 )
 @api_auth_required
 def resubscribe(customer_id: str):

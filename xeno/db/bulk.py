@@ -56,7 +56,9 @@ def upsert(
         elif len(chunk) >= LOAD_DATA_MIN_ROWS and _load_data_allowed(conn):
             _load_data_upsert(conn, table, chunk, cols, version)
         else:
-            _multirow_upsert(conn, table, chunk, cols, version)
+            names = tuple(chunk[0])
+            values = [tuple(r[c] for c in names) for r in chunk]
+            _multirow(conn, table, names, values, cols, version)
 
 
 _local_infile: dict[str, bool] = {}
@@ -73,18 +75,6 @@ def _load_data_allowed(conn: Connection) -> bool:
 
 def _json_columns(table: Table) -> frozenset[str]:
     return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
-
-
-def _multirow_upsert(
-    conn: Connection,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    update_cols: tuple[str, ...],
-    version: str | None,
-) -> None:
-    names = tuple(rows[0])
-    values = [tuple(r[c] for c in names) for r in rows]
-    _multirow(conn, table, names, values, update_cols, version)
 
 
 def _multirow(

@@ -5,36 +5,16 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 
+from . import tree as t
 from .errors import RuleError, caret
 from .fields import Field, registry
-from .tree import (
-    EMPTY_OPS,
-    LIST_OPS,
-    MAX_NESTING,
-    ORDER_OPS,
-    TEXT_OPS,
-    And,
-    Comparison,
-    Date,
-    DateTime,
-    Node,
-    Not,
-    Number,
-    Or,
-    Period,
-    Relative,
-    String,
-    Today,
-    Value,
-    Word,
-)
 from .values import MAX_RELATIVE
 
-VALUE_WORDS = {Number: "a number", String: "text", Date: "a date", DateTime: "a date-time",
-               Relative: "a relative time", Today: "today", Word: "a word"}
+VALUE_WORDS = {t.Number: "a number", t.String: "text", t.Date: "a date", t.DateTime: "a date-time",
+               t.Relative: "a relative time", t.Today: "today", t.Word: "a word"}
 ACCEPTS: dict[str, tuple[type, ...]] = {
-    "number": (Number,), "integer": (Number,), "text": (String,),
-    "datetime": (Date, DateTime, Relative, Today), "choice": (Word,),
+    "number": (t.Number,), "integer": (t.Number,), "text": (t.String,),
+    "datetime": (t.Date, t.DateTime, t.Relative, t.Today), "choice": (t.Word,),
 }
 PARAM_LIMIT = 2**63 - 1
 PERIOD_LIMIT = {"days": 36_600, "weeks": 5_230, "months": 1_200}
@@ -50,7 +30,7 @@ def suggest(word: str, choices: list[str]) -> str | None:
     return found[0] if found else None
 
 
-def check(node: Node, text: str = "", exists: Exists | None = None) -> Node:
+def check(node: t.Node, text: str = "", exists: Exists | None = None) -> t.Node:
     """Raise RuleError for the first thing wrong with `node`; return it unchanged otherwise.
 
     With `exists`, numbers that name something (`campaign 12`) must name a stored one:
@@ -61,29 +41,29 @@ def check(node: Node, text: str = "", exists: Exists | None = None) -> Node:
     return node
 
 
-def comparisons(node: Node) -> Iterable[Comparison]:
+def comparisons(node: t.Node) -> Iterable[t.Comparison]:
     """Yield every condition of a tree, in reading order."""
-    if isinstance(node, (And, Or)):
+    if isinstance(node, (t.And, t.Or)):
         for child in node.children:
             yield from comparisons(child)
-    elif isinstance(node, Not):
+    elif isinstance(node, t.Not):
         yield from comparisons(node.child)
     else:
         yield node
 
 
-def references(node: Node) -> list[tuple[str, int, Comparison]]:
+def references(node: t.Node) -> list[tuple[str, int, t.Comparison]]:
     """Return (kind, number, condition) for every parameter that names a stored row."""
     found = []
     for item in comparisons(node):
         field = registry.get(item.field)
         parameter = field.parameter if field else None
-        if parameter and parameter.refers_to and isinstance(item.param, Number):
+        if parameter and parameter.refers_to and isinstance(item.param, t.Number):
             found.append((parameter.refers_to, int(item.param.value), item))
     return found
 
 
-def _check_references(node: Node, text: str, exists: Exists) -> None:
+def _check_references(node: t.Node, text: str, exists: Exists) -> None:
     found = references(node)
     known: dict[str, set[int]] = {}
     for kind in dict.fromkeys(kind for kind, _, _ in found):
@@ -95,13 +75,13 @@ def _check_references(node: Node, text: str, exists: Exists) -> None:
                          expected=[f"the number of an existing {kind}"])
 
 
-def _check(node: Node, text: str, depth: int) -> None:
-    if depth > MAX_NESTING * 2 + 2:
+def _check(node: t.Node, text: str, depth: int) -> None:
+    if depth > t.MAX_NESTING * 2 + 2:
         raise _error("the rule is nested too deeply", node, text)
-    if isinstance(node, (And, Or)):
+    if isinstance(node, (t.And, t.Or)):
         for child in node.children:
             _check(child, text, depth + 1)
-    elif isinstance(node, Not):
+    elif isinstance(node, t.Not):
         _check(node.child, text, depth + 1)
     else:
         _comparison(node, text)
@@ -114,7 +94,7 @@ def _error(message: str, where: object, text: str, hint: str | None = None,
     return RuleError(message, line, column, expected, hint, context)
 
 
-def _comparison(node: Comparison, text: str) -> None:
+def _comparison(node: t.Comparison, text: str) -> None:
     field = registry.get(node.field)
     if field is None:
         names = registry.names()
@@ -129,19 +109,19 @@ def _comparison(node: Comparison, text: str) -> None:
     if node.op not in field.operators:
         raise _error(_op_message(node.op, field), op_at, text,
                      hint=f"{field.name} takes {', '.join(o.upper() for o in field.operators)}")
-    values: tuple[Value, ...]
-    if node.op in EMPTY_OPS:
+    values: tuple[t.Value, ...]
+    if node.op in t.EMPTY_OPS:
         return
     values = node.value if isinstance(node.value, tuple) else (node.value,)
     if node.op == "between" and len(values) != 2:
         raise _error("BETWEEN needs two values", op_at, text)
-    if node.op in LIST_OPS and not values:
+    if node.op in t.LIST_OPS and not values:
         raise _error(f"{node.op.upper()} needs at least one value", op_at, text)
     for value in values:
         _value(field, node, value, text)
 
 
-def _bind(field: Field, node: Comparison, text: str) -> Field:
+def _bind(field: Field, node: t.Comparison, text: str) -> Field:
     """Check the parameter after the field's name and return the field it makes."""
     parameter, param = field.parameter, node.param
     if param is None:
@@ -155,12 +135,12 @@ def _bind(field: Field, node: Comparison, text: str) -> Field:
     if parameter is None:
         raise _error(f"{field.name} takes nothing between its name and the operator", where,
                      text, expected=["an operator"])
-    wanted = Number if parameter.kind == "number" else Period
+    wanted = t.Number if parameter.kind == "number" else t.Period
     if not isinstance(param, wanted):
         raise _error(f"{field.name} takes {_param_words(parameter.kind)}, "
-                     f"not {_param_words('period' if wanted is Number else 'number')}",
+                     f"not {_param_words('period' if wanted is t.Number else 'number')}",
                      where, text, expected=[_param_words(parameter.kind)])
-    if isinstance(param, Number):
+    if isinstance(param, t.Number):
         number = param.value
         if number != number.to_integral_value() or not 1 <= number <= PARAM_LIMIT:
             raise _error(f"{field.name} takes a whole number from 1, not {format(number, 'f')}",
@@ -183,9 +163,9 @@ def _param_words(kind: str) -> str:
 def _op_message(op: str, field: Field) -> str:
     if field.type == "choice":
         return f"{field.name} takes IS {'|'.join(field.choices)}, not {op.upper()}"
-    if op in TEXT_OPS:
+    if op in t.TEXT_OPS:
         return f"{op.upper()} needs a text field; {field.name} is {field.type_words}"
-    if op in ORDER_OPS or op == "between":
+    if op in t.ORDER_OPS or op == "between":
         return (f"{op.upper()} fits numbers and dates, not text; "
                 f"{field.name} is {field.type_words}")
     if op == "is":
@@ -198,24 +178,24 @@ class _At:
         self.line, self.column = line, column
 
 
-def _value(field: Field, node: Comparison, value: Value, text: str) -> None:
+def _value(field: Field, node: t.Comparison, value: t.Value, text: str) -> None:
     where = value if getattr(value, "line", None) else node
     if not isinstance(value, ACCEPTS[field.type]):
         raise _error(
             f"{field.name} is {field.type_words}; {_show(value)} is {VALUE_WORDS[type(value)]}",
             where, text, expected=[_expected_word(field)])
-    if isinstance(value, Word) and value.value not in field.choices:
+    if isinstance(value, t.Word) and value.value not in field.choices:
         close = suggest(value.value, [c.lower() for c in field.choices])
         message = f"{field.name} IS takes {', '.join(field.choices)}, not {value.value}"
         if close:
             message += f" — did you mean '{close.upper()}'?"
         raise _error(message, where, text, expected=list(field.choices))
-    if isinstance(value, String) and value.value == "":
+    if isinstance(value, t.String) and value.value == "":
         raise _error("an empty text never matches", where, text,
                      hint=f"use {field.name} IS EMPTY to find customers without one")
-    if isinstance(value, String) and "\x00" in value.value:
+    if isinstance(value, t.String) and "\x00" in value.value:
         raise _error("text values cannot contain the NUL character", where, text)
-    if isinstance(value, Relative) and not 0 <= value.amount <= MAX_RELATIVE[value.unit]:
+    if isinstance(value, t.Relative) and not 0 <= value.amount <= MAX_RELATIVE[value.unit]:
         raise _error(f"{value.amount} {value.unit} ago is out of range", where, text,
                      hint=f"use 0 to {MAX_RELATIVE[value.unit]} {value.unit}")
     problem = field.validate(value) if field.validate else None
@@ -229,7 +209,7 @@ def _expected_word(field: Field) -> str:
             "choice": " or ".join(field.choices)}[field.type]
 
 
-def _show(value: Value) -> str:
+def _show(value: t.Value) -> str:
     from .text import render_value
 
     shown = render_value(value)

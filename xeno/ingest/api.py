@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, jsonify
 
 from xeno.auth.guard import token_required
@@ -13,20 +15,14 @@ from xeno.platform.openapi import documented
 from xeno.platform.records import BatchAccepted, BatchStatus, one_or_many
 
 bp = Blueprint("api_ingest", __name__, url_prefix="/api/v1")
-
-
 INGEST_ERRORS = (400, 401, 413, 415, 422, 503)
+doc = partial(documented, auth="token", tags=("ingestion",))
+# Both publishers answer alike: a batch id now, the records stored later.
+publish_doc = partial(doc, responses={202: BatchAccepted}, errors=INGEST_ERRORS)
 
 
 @bp.post("/customers")
-@documented(
-    "Publish customers (upsert by id)",
-    body=one_or_many(CustomerIn),
-    responses={202: BatchAccepted},
-    errors=INGEST_ERRORS,
-    auth="token",
-    tags=("ingestion",),
-)
+@publish_doc("Publish customers (upsert by id)", body=one_or_many(CustomerIn))
 @token_required
 def post_customers():
     """Accept customers for storage (upsert by id)."""
@@ -34,14 +30,7 @@ def post_customers():
 
 
 @bp.post("/orders")
-@documented(
-    "Publish orders (upsert by id)",
-    body=one_or_many(OrderIn),
-    responses={202: BatchAccepted},
-    errors=INGEST_ERRORS,
-    auth="token",
-    tags=("ingestion",),
-)
+@publish_doc("Publish orders (upsert by id)", body=one_or_many(OrderIn))
 @token_required
 def post_orders():
     """Accept orders for storage (upsert by id); their customers' aggregates follow."""
@@ -49,13 +38,7 @@ def post_orders():
 
 
 @bp.get("/batches/<batch_id>")
-@documented(
-    "Status of a published batch",
-    responses={200: BatchStatus},
-    errors=(401, 404, 503),
-    auth="token",
-    tags=("ingestion",),
-)
+@doc("Status of a published batch", responses={200: BatchStatus}, errors=(401, 404, 503))
 @token_required
 def get_batch(batch_id: str):
     """Where a published batch stands: received, stored, rejected and why."""

@@ -28,10 +28,23 @@ HTTP_CODES = {
 
 
 class XenoError(Exception):
-    """An error a client can act on; `code` and `status` become the JSON error."""
+    """An error a client can act on; `code` and `status` become the JSON error.
+
+    A subclass names its own in the class statement,
+    `class NotFound(XenoError, status=404, code="not_found")`, so each error is two lines.
+    """
 
     status = 400
     code = "bad_request"
+
+    def __init_subclass__(
+        cls, *, status: int | None = None, code: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)
@@ -43,78 +56,68 @@ class XenoError(Exception):
         return {"error": self.code, "message": self.message, **self.extra}
 
 
-class InvalidJSON(XenoError):
-    code = "invalid_json"
+class InvalidJSON(XenoError, code="invalid_json"):
+    """The body could not be read as JSON."""
 
 
-class Unauthorized(XenoError):
-    status, code = 401, "unauthorized"
+class Unauthorized(XenoError, status=401, code="unauthorized"):
+    """No credentials, or ones this server does not accept."""
 
 
-class NotFound(XenoError):
-    status, code = 404, "not_found"
+class NotFound(XenoError, status=404, code="not_found"):
+    """What the request names does not exist (or no longer does)."""
 
 
-class TooLarge(XenoError):
-    status, code = 413, "too_large"
+class TooLarge(XenoError, status=413, code="too_large"):
+    """A body over 1 MiB or more records than one call may carry."""
 
 
-class UnsupportedMediaType(XenoError):
-    status, code = 415, "unsupported_media_type"
+class UnsupportedMediaType(XenoError, status=415, code="unsupported_media_type"):
+    """A body that is not `application/json`."""
 
 
-class ValidationFailed(XenoError):
-    status, code = 422, "validation_failed"
+class ValidationFailed(XenoError, status=422, code="validation_failed"):
+    """The body or query was read but breaks its schema; `errors` says where."""
 
     def __init__(self, errors: list[dict[str, Any]], message: str | None = None) -> None:
         super().__init__(message or f"{len(errors)} problem(s) in the request", errors=errors)
         self.errors = errors
 
 
-class InvalidTemplate(XenoError):
-    status, code = 422, "invalid_template"
+class InvalidTemplate(XenoError, status=422, code="invalid_template"):
+    """A campaign message whose placeholders cannot be filled."""
 
 
-class EmptyAudience(XenoError):
+class EmptyAudience(XenoError, status=422, code="empty_audience"):
     """Nobody would receive the campaign; nothing was created."""
 
-    status, code = 422, "empty_audience"
 
-
-class IdempotencyConflict(XenoError):
+class IdempotencyConflict(XenoError, status=409, code="idempotency_conflict"):
     """An Idempotency-Key already answered another request body."""
 
-    status, code = 409, "idempotency_conflict"
 
-
-class DuplicateCampaign(XenoError):
+class DuplicateCampaign(XenoError, status=409, code="duplicate_campaign"):
     """The same message went to the same audience less than 24 hours ago."""
-
-    status, code = 409, "duplicate_campaign"
 
     def __init__(self, message: str, campaign_id: int) -> None:
         super().__init__(message, campaign_id=campaign_id)
         self.campaign_id = campaign_id
 
 
-class NameTaken(XenoError):
+class NameTaken(XenoError, status=422, code="name_taken"):
     """Another saved segment already has this name (ignoring case)."""
 
-    status, code = 422, "name_taken"
 
-
-class EditConflict(XenoError):
+class EditConflict(XenoError, status=409, code="edit_conflict"):
     """An edit made from an older version than the stored one; `segment` is the current one."""
 
-    status, code = 409, "edit_conflict"
+
+class BrokerUnavailable(XenoError, status=503, code="broker_unavailable"):
+    """Redis cannot be reached: nothing was published, the client may try again."""
 
 
-class BrokerUnavailable(XenoError):
-    status, code = 503, "broker_unavailable"
-
-
-class DatabaseUnavailable(XenoError):
-    status, code = 503, "database_unavailable"
+class DatabaseUnavailable(XenoError, status=503, code="database_unavailable"):
+    """The database cannot be reached: nothing was stored, the client may try again."""
 
 
 def wants_json() -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, Response, jsonify
 
 from xeno.auth.guard import api_auth_required, current_actor
@@ -31,16 +33,12 @@ bp = Blueprint("api_segments", __name__, url_prefix="/api/v1")
 TAGS = ("segments",)
 READ_ERRORS = (401, 422, 503)
 RULE_ERRORS = (400, 401, 413, 415, 422, 503)
+ONE_ERRORS = (401, 404, 503)
+doc = partial(documented, tags=TAGS, errors=RULE_ERRORS)
 
 
 @bp.post("/segments/preview")
-@documented(
-    "Count a rule's audience and show a sample",
-    body=RuleIn,
-    responses={200: PreviewOut},
-    errors=RULE_ERRORS,
-    tags=TAGS,
-)
+@doc("Count a rule's audience and show a sample", body=RuleIn, responses={200: PreviewOut})
 @api_auth_required
 def preview_segment():
     """Count the audience of a rule and show a sample, without saving anything."""
@@ -49,12 +47,11 @@ def preview_segment():
 
 
 @bp.post("/segments/explain")
-@documented(
+@doc(
     "Per-node counts, resolved dates and one customer's trace",
     body=ExplainIn,
     responses={200: ExplainOut},
     errors=RULE_ERRORS + (404,),
-    tags=TAGS,
 )
 @api_auth_required
 def explain_segment():
@@ -64,12 +61,10 @@ def explain_segment():
 
 
 @bp.post("/segments/render")
-@documented(
+@doc(
     "Turn the visual builder's rule tree into normalised rule text",
     body=TreeIn,
     responses={200: RenderedOut},
-    errors=RULE_ERRORS,
-    tags=TAGS,
 )
 @api_auth_required
 def render_tree():
@@ -79,7 +74,7 @@ def render_tree():
 
 
 @bp.get("/segments/fields")
-@documented("The fields a rule can use", responses={200: FieldsOut}, errors=(401, 503), tags=TAGS)
+@doc("The fields a rule can use", responses={200: FieldsOut}, errors=(401, 503))
 @api_auth_required
 def list_fields():
     """Every field a rule can use, with its type, operators and help."""
@@ -87,29 +82,22 @@ def list_fields():
 
 
 @bp.get("/segments")
-@documented(
+@doc(
     "Saved segments, most recent first, with their sizes and when they were counted",
     query=SegmentListQuery,
     responses={200: SegmentPageOut},
     errors=READ_ERRORS,
-    tags=TAGS,
 )
 @api_auth_required
 def list_segments():
     """Saved segments, most recent first, paged; `recount=1` counts the page's afresh."""
     args = read_query(SegmentListQuery)
     page = segments.list_segments(args.page, args.per_page, fresh=args.recount)
-    return jsonify(page.to_dict())
+    return jsonify(page.to_dict(segments.segment_json))
 
 
 @bp.post("/segments")
-@documented(
-    "Save a segment with its size",
-    body=SegmentIn,
-    responses={201: SegmentOut},
-    errors=RULE_ERRORS,
-    tags=TAGS,
-)
+@doc("Save a segment with its size", body=SegmentIn, responses={201: SegmentOut})
 @api_auth_required
 def create_segment():
     """Save a rule under a name with its audience size."""
@@ -119,7 +107,7 @@ def create_segment():
 
 
 @bp.get("/segments/<int:segment_id>")
-@documented("One saved segment", responses={200: SegmentOut}, errors=(401, 404, 503), tags=TAGS)
+@doc("One saved segment", responses={200: SegmentOut}, errors=ONE_ERRORS)
 @api_auth_required
 def get_segment(segment_id: int):
     """One saved segment."""
@@ -127,12 +115,11 @@ def get_segment(segment_id: int):
 
 
 @bp.put("/segments/<int:segment_id>")
-@documented(
+@doc(
     "Rename a segment or change its rule (counted again); 409 if edited from an old version",
     body=SegmentUpdate,
     responses={200: SegmentOut},
     errors=RULE_ERRORS + (404, 409),
-    tags=TAGS,
 )
 @api_auth_required
 def update_segment(segment_id: int):
@@ -143,11 +130,10 @@ def update_segment(segment_id: int):
 
 
 @bp.get("/segments/<int:segment_id>/customers.csv")
-@documented(
+@doc(
     "A segment's members as CSV (the columns of the customer JSON), streamed",
     responses={200: {"type": "string", "description": "CSV: " + ",".join(HEADER)}},
-    errors=(401, 404, 503),
-    tags=TAGS,
+    errors=ONE_ERRORS,
     media="text/csv",
 )
 @api_auth_required
@@ -158,7 +144,7 @@ def export_segment(segment_id: int):
 
 
 @bp.delete("/segments/<int:segment_id>")
-@documented("Delete a segment", responses={204: None}, errors=(401, 404, 503), tags=TAGS)
+@doc("Delete a segment", responses={204: None}, errors=ONE_ERRORS)
 @api_auth_required
 def delete_segment(segment_id: int):
     """Delete a saved segment."""

@@ -15,7 +15,7 @@ from flask_login import current_user
 from xeno.customers.service import headline_figures
 from xeno.dsl import RuleError, parse, to_json
 from xeno.platform.errors import EditConflict, NameTaken, NotFound
-from xeno.platform.http import page_count, page_number
+from xeno.platform.http import page_number
 from xeno.segments import service as segments
 from xeno.segments.explain import explain
 
@@ -38,8 +38,7 @@ def _tree_of(rule: str) -> dict[str, Any] | None:
 def segment_list():
     """Saved segments, most recent first; `?recount=1` counts the page's sizes afresh."""
     page = segments.list_segments(page_number(), PER_PAGE, fresh=request.args.get("recount") == "1")
-    pages = page_count(page.total, page.per_page)
-    return render_template("segments/list.html", result=page, pages=pages)
+    return render_template("segments/list.html", result=page)
 
 
 @bp.route("/segments/new", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from xeno.dsl import RuleError, compile_rule, from_json, parse, render, to_json
 from xeno.dsl.tree import Node
 from xeno.extensions import db
 from xeno.platform.errors import EditConflict, NameTaken, NotFound
+from xeno.platform.http import Page
 
 SAMPLE_SIZE = 10
 MAX_SAMPLE = 500
@@ -263,28 +264,9 @@ def is_stale(segment: Segment, now: dt.datetime | None = None) -> bool:
     return ((now or utcnow()) - segment.counted_at).total_seconds() > FRESH_SECONDS
 
 
-@dataclass(frozen=True)
-class SegmentPage:
-    """One page of saved segments, most recent first."""
-
-    items: list[Segment]
-    page: int
-    per_page: int
-    total: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return SPEC's list shape."""
-        return {
-            "items": [segment_json(s) for s in self.items],
-            "page": self.page,
-            "per_page": self.per_page,
-            "total": self.total,
-        }
-
-
 def list_segments(
     page: int = 1, per_page: int = DEFAULT_PER_PAGE, fresh: bool = False
-) -> SegmentPage:
+) -> Page[Segment]:
     """Return one page of saved segments, most recent first (ties: higher id first).
 
     `fresh` counts each segment on the page afresh first.
@@ -301,4 +283,4 @@ def list_segments(
     if fresh:
         recount(items)
     total = int(db.session.scalar(select(func.count()).select_from(Segment)) or 0)
-    return SegmentPage(items, page, per_page, total)
+    return Page(items, page, per_page, total)

@@ -1,9 +1,4 @@
-"""covering indexes for common rules
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-25 02:35:29.580998
-"""
+"""covering indexes for common rules"""
 
 from __future__ import annotations
 
@@ -11,8 +6,6 @@ from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,5 @@
 """record versions, batch outcomes, ids compared exactly
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-30 10:00:00
-
 - `customers.version`, `orders.version`: when the stored record was accepted, so an older
   one delivered late never overwrites a newer one.
 - `batches`: what a published batch stored and rejected, kept beside the records.
@@ -23,8 +19,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 log = logging.getLogger("alembic.runtime.migration")
 SAMPLE = 20

@@ -1,9 +1,5 @@
 """delivery attempts and failure reasons on communications_log
 
-Revision ID: 0005
-Revises: 0003
-Create Date: 2026-12-01 10:00:00
-
 `handed_at` and `attempts` let the receipt sweeper find messages the vendor never
 answered for; `reason` says why a message FAILED (the vendor's words, or `no_receipt`).
 """
@@ -15,8 +11,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""users.session_generation: sign-out ends every session of the user
-
-Revision ID: 0006
-Revises: 0003
-Create Date: 2026-11-30 12:00:00
-"""
+"""users.session_generation: sign-out ends every session of the user"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

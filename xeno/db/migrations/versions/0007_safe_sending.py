@@ -1,9 +1,4 @@
-"""safe sending: consent, frequency cap index, campaign breakdown, idempotency keys
-
-Revision ID: 0007
-Revises: 0003
-Create Date: 2026-11-30 01:00:00.000000
-"""
+"""safe sending: consent, frequency cap index, campaign breakdown, idempotency keys"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 

@@ -1,9 +1,4 @@
-"""orders carry free-form attributes
-
-Revision ID: 0008
-Revises: 0003
-Create Date: 2026-11-30 12:00:00
-"""
+"""orders carry free-form attributes"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

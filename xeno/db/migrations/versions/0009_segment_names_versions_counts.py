@@ -1,9 +1,5 @@
 """segments: unique names ignoring case, an edit version, when the size was counted;
 a customer's messages by index
-
-Revision ID: 0009
-Revises: 0003
-Create Date: 2026-12-01 10:00:00
 """
 
 from __future__ import annotations
@@ -13,8 +9,6 @@ from alembic import op
 
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 NAME_KEY = sa.String(200).with_variant(sa.String(200, collation="utf8mb4_bin"), "mysql", "mariadb")
 

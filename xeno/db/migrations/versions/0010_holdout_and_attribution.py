@@ -1,9 +1,4 @@
-"""holdout and attribution: campaign settings, holdout counter, log index by customer
-
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-11-30 12:00:00
-"""
+"""holdout and attribution: campaign settings, holdout counter, log index by customer"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0010"
 down_revision = "0009"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

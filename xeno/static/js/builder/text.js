@@ -54,22 +54,24 @@ export class Sync {
     this.pending = null;  // the sync in flight (saving waits for it)
   }
 
-  // The builder changed: render and count it after a pause; whatever is in flight is stale.
+  // The builder changed: render and count it after a pause.
   builderChanged() {
-    clearTimeout(this.builderTimer);
-    clearTimeout(this.textTimer);
-    this.textTimer = null;
-    this.tickets.take();
+    this.restart();
     this.builderTimer = setTimeout(() => this.fromBuilder(), DEBOUNCE_MS);
   }
 
-  // The text changed: read and count it after a pause; whatever is in flight is stale.
+  // The text changed: read and count it after a pause.
   textChanged() {
-    clearTimeout(this.textTimer);
-    clearTimeout(this.builderTimer);
-    this.builderTimer = null;
-    this.tickets.take();
+    this.restart();
     this.textTimer = setTimeout(() => this.fromText(), DEBOUNCE_MS);
+  }
+
+  // Either side changed: whatever waits or is in flight, from either side, is stale.
+  restart() {
+    clearTimeout(this.builderTimer);
+    clearTimeout(this.textTimer);
+    this.builderTimer = this.textTimer = null;
+    this.tickets.take();
   }
 
   // "Count audience": read the text now.
