@@ -59,7 +59,12 @@ def _in_period(
         aggregate, bound = func.count(), int(number)
     zero_holds = _compare(Decimal(0), op, number)
     having = _compare(aggregate, op, bound)
+    # Grouped in the order of the orders' (customer, time, amount) index, the aggregate
+    # streams through it; a range over the time index instead needs a temporary table per
+    # group, which MariaDB picks for the fewer rows but pays for: at 5M orders, 90 days take
+    # 3.3 s that way and 0.6 s through the customer index.
     ids = (select(orders.c.customer_external_id)
+           .with_hint(orders, "USE INDEX (ix_orders_customer)", "mysql")
            .where(orders.c.ordered_at >= period_start(period, now))
            .group_by(orders.c.customer_external_id)
            .having(not_(having) if zero_holds else having))
