@@ -36,8 +36,6 @@ from .sqlfuncs import add_days, cents_sum
 
 # An unfinished campaign's window has no end yet (a DATETIME's largest value).
 OPEN_END = literal("9999-12-31 23:59:59")
-
-
 GROUPS = ("SENT", "HOLDOUT")  # the log status of each group: recipients, holdout
 
 
