@@ -204,6 +204,37 @@ def test_converted_rule_selects_the_customers_results_count(app, api, two_campai
     assert [c["id"] for c in only_b["sample"]] == ["C2"]
 
 
+def test_finished_campaigns_count_to_the_last_instant_of_their_window(app, api,
+                                                                     two_campaigns):
+    """A finished campaign's window ends `attribution_days` after its finished_at (the
+    query ranges over that window): the same answers as the oracle, with an order at the
+    window's last instant counted and one a second later not."""
+    a, b = two_campaigns
+    sent_a, sent_b = T0 + dt.timedelta(hours=1), T0 + dt.timedelta(days=2, hours=1)
+    _settle(app, a, {7: ("FAILED", sent_a)})  # nothing PENDING: the campaign can finish
+    with app.app_context():  # finished as receipts finish it: at its last moved row
+        for cid, last in ((a, sent_a), (b, sent_b)):
+            db.session.execute(update(Campaign).where(Campaign.id == cid)
+                               .values(status="done", finished_at=last))
+        db.session.commit()
+    edge = [{"id": "edge", "customer_id": "C4", "amount": "70.00",
+             "ordered_at": _at(sent_a + dt.timedelta(days=7))},
+            {"id": "past", "customer_id": "C5", "amount": "80.00",
+             "ordered_at": _at(sent_a + dt.timedelta(days=7, seconds=1))}]
+    assert api.post_orders(edge).status_code == 202
+    for cid in (a, b):
+        body = _results(api, cid)
+        assert _same(body, _oracle(app, cid)), (cid, body, _oracle(app, cid))
+    recipients = _results(api, a)["recipients"]
+    assert (recipients["converted"], recipients["orders"]) == (4, 6)
+    assert recipients["revenue"] == pytest.approx(1530.30 + 70)
+    converted = api.post("/segments/preview", {"rule": f"campaign {a} IS CONVERTED"}).json
+    assert sorted(c["id"] for c in converted["sample"]) == ["C1", "C12", "C13", "C4", "C8",
+                                                           "C9"]
+    items = {c["id"]: c for c in api.get("/campaigns").json["items"]}
+    assert items[a]["revenue"] == pytest.approx(1600.30) and items[b]["revenue"] == 200.5
+
+
 def test_list_and_detail_carry_revenue_and_holdout(app, api, two_campaigns):
     a, b = two_campaigns
     items = {c["id"]: c for c in api.get("/campaigns").json["items"]}
