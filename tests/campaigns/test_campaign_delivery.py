@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import requests
 
 from tests.helpers import (
@@ -141,3 +143,40 @@ def test_rq_gives_a_dispatch_up_after_its_retries(app, api):
     assert job.get_status() == "failed" and job.retries_left == 0  # tried twice, then gave up
     stored = assert_counters_match_log(app, created["id"])
     assert (stored["status"], stored["failed"], stored["pending"]) == ("done", 30, 0)
+
+
+@real_servers
+def test_a_campaign_whose_dispatch_was_lost_is_delivered_again(app, api):
+    """No dispatch job (the broker lost it, or the database was down through its retries
+    and its give-up): once the campaign is older than the receipt timeout the chore starts
+    one, never a second beside one that waits, and every message is handed over once."""
+    from rq.job import Job
+    from sqlalchemy import select, update
+
+    from xeno.campaigns.jobs import job_id, resume_stranded
+    from xeno.db.clock import utcnow
+    from xeno.db.models import Campaign, CommunicationLog
+
+    app.config["CAMPAIGN_AUTOSTART"] = False  # created without a job, as if it were lost
+    load_customers(api, 30)
+    created = api.post("/campaigns", {"rule": "visits >= 0", "message": "Hi"}).json
+    cid = created["id"]
+    app.config["CAMPAIGN_AUTOSTART"] = True
+    with app.app_context():
+        assert resume_stranded() == []  # younger than the receipt timeout: left alone
+        db.session.execute(update(Campaign).where(Campaign.id == cid).values(
+            created_at=utcnow() - timedelta(seconds=2 * app.config["RECEIPT_TIMEOUT"])))
+        db.session.commit()
+        assert resume_stranded() == [cid]
+        assert resume_stranded() == []  # its job waits: not a second one
+        job = Job.fetch(job_id(cid), connection=xbroker.connection())
+        assert job.get_status() == "queued"
+    with live_server(app), worker_process(app):
+        assert wait_until(lambda: _finished(app, cid), timeout=120)
+    stored = assert_counters_match_log(app, cid)
+    assert (stored["sent"] + stored["failed"], stored["pending"]) == (30, 0)
+    with app.app_context():
+        hands = db.session.scalars(select(CommunicationLog.attempts)
+                                   .where(CommunicationLog.campaign_id == cid)).all()
+        assert hands == [1] * 30
+        assert resume_stranded() == []  # delivered: nothing left to resume

@@ -16,7 +16,8 @@ import fakeredis
 import redis
 from flask import Flask, current_app
 from rq import Callback, Queue
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from werkzeug.utils import import_string
 
 from xeno.extensions import db
@@ -100,10 +101,30 @@ def background(
             finally:
                 db.session.remove()
 
-    thread = threading.Thread(target=run, name=f"xeno-{func.__name__}", daemon=True)
+    name = options.get("job_id") or f"xeno-{func.__name__}"
+    thread = threading.Thread(target=run, name=name, daemon=True)
     app.extensions.setdefault("xeno_background", []).append(thread)
     thread.start()
     return thread
+
+
+ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+
+
+def free_job_id(job_id: str) -> bool:
+    """Whether no job with this id waits, is scheduled or runs (embedded mode: no thread of
+    that name runs). An ended job is deleted, so that the id can be used again."""
+    if embedded():
+        return not any(t.name == job_id and t.is_alive() for t in threading.enumerate())
+    try:
+        job = Job.fetch(job_id, connection=connection())
+    except NoSuchJobError:
+        return True
+    status = job.get_status(refresh=False)
+    if status is None or status in ENDED:
+        job.delete()
+        return True
+    return False
 
 
 def after_failure(job: Job, connection: redis.Redis, *exc_info: Any) -> None:
