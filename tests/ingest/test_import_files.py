@@ -319,3 +319,23 @@ def test_json_lines_follow_the_same_rules(app, api, runner, tmp_path):
     assert (o1.amount, o1.attributes) == (Decimal("1299.00"), {"gift": True})
     rows = rejected_rows(tmp_path / "o.jsonl.rejected.csv")
     assert [r["line"] for r in rows] == ["2", "3"] and rows[1]["record"] == "{broken"
+
+
+@pytest.mark.parametrize("shape", ["jsonl", "json"])
+def test_a_record_nested_too_deep_to_decode_is_rejected_and_the_rest_stored(
+        app, api, runner, tmp_path, shape):
+    """JSON nested 100,000 deep makes Python's decoder give up (RecursionError): that one
+    record is reported, the records around it are stored, the command does not crash."""
+    deep = ('{"id": "O9", "customer_id": "C1", "amount": 1, "ordered_at": "2024-05-01",'
+            ' "attributes": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}")
+    first = '{"id": "O1", "customer_id": "C1", "amount": 5, "ordered_at": "2024-05-01"}'
+    last = '{"id": "O2", "customer_id": "C1", "amount": 6, "ordered_at": "2024-05-01"}'
+    text = (f"{first}\n{deep}\n{last}\n" if shape == "jsonl"
+            else f"[{first},\n{deep},\n{last}]")
+    result = run(runner, api, "orders", write(tmp_path, f"o.{shape}", text))
+    assert result.exit_code == 1 and figures(result) == (3, 2, 1, 0), result.output
+    assert "line 2: not valid JSON (it nests too deep to read)" in result.output
+    assert_plain(result.output)
+    assert sorted(orders(app)) == ["O1", "O2"]
+    rows = rejected_rows(tmp_path / f"o.{shape}.rejected.csv")
+    assert [r["line"] for r in rows] == ["2"] and rows[0]["record"].startswith('{"id": "O9"')

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,11 +228,34 @@ def _jsonl_lines(handle: io.TextIOWrapper) -> Iterator[Line]:
         yield _json_line(number, text.rstrip("\r\n"))
 
 
+TOO_DEEP = "not valid JSON (it nests too deep to read)"
+# A JSON string (escapes included) or a bracket: what `_nested_end` walks.
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _nested_end(text: str) -> int | None:
+    """Where the bracketed JSON value at the start of `text` ends (brackets inside strings do
+    not count), or None when it does not end within `text`. A loop, not a recursion: it
+    finds the end of an item nested too deep for the json module to decode."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+        elif token in ("]", "}"):
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    return None
+
+
 def _json_line(number: int, text: str) -> Line:
     try:
         value = json.loads(text)
     except ValueError as exc:
         return Line(number, None, [text], f"not valid JSON ({_json_reason(exc)})")
+    except RecursionError:  # its first 200 characters say which record it was
+        return Line(number, None, [text[:200]], TOO_DEEP)
     if not isinstance(value, dict):
         return Line(number, None, [text], "not a JSON object")
     return Line(number, value, [text])
@@ -265,6 +289,18 @@ def _json_array_lines(handle: io.TextIOWrapper, chunk_size: int = 1 << 16) -> It
                     yield Line(line, None, [text], f"not valid JSON ({_json_reason(exc)})")
                     return
                 break  # the item continues in the next chunk
+            except RecursionError:
+                deep_end = _nested_end(buffer)
+                if deep_end is None:
+                    if not chunk:
+                        yield Line(line, None, [buffer[:200]], TOO_DEEP)
+                        return
+                    break  # the item continues in the next chunk
+                text = buffer[:deep_end]
+                yield Line(line, None, [text[:200]], TOO_DEEP)
+                line += text.count("\n")
+                buffer = buffer[deep_end:]
+                continue
             text = buffer[:end]
             if isinstance(item, dict):
                 yield Line(line, item, [text])
