@@ -225,13 +225,16 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=5_000_000, help="with --results")
     parser.add_argument("--reuse", action="store_true", help="with --results: keep the data")
     parser.add_argument("--runs", type=int, default=5, help="with --results: timed runs")
+    parser.add_argument("--buffer-pool", default="8G",
+                        help="with --results/--activity: InnoDB buffer pool for the run, as "
+                             "LIMITS.md measured with ('' keeps the server's)")
     args = parser.parse_args()
     if args.results:
         from retarget import run
         from segments import build
 
         run(args.db_url, args.redis_url, args.port, args.customers, args.orders, args.reuse,
-            args.runs, rules=False, build=build)
+            args.runs, rules=False, build=build, buffer_pool=args.buffer_pool)
         return
 
     reset_database(args.db_url)

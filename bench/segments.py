@@ -200,12 +200,15 @@ def main() -> None:
     parser.add_argument("--activity", action="store_true",
                         help="time `spend IN LAST 90 DAYS > 5000` and `campaign N IS CONVERTED` "
                              "(and a campaign's results) next to their raw SQL instead")
+    parser.add_argument("--buffer-pool", default="8G",
+                        help="with --results/--activity: InnoDB buffer pool for the run, as "
+                             "LIMITS.md measured with ('' keeps the server's)")
     args = parser.parse_args()
     if args.activity:
         from retarget import run
 
         run(args.db_url, args.redis_url, args.port, args.customers, args.orders, args.reuse,
-            min(args.runs, 5), rules=True, build=build)
+            min(args.runs, 5), rules=True, build=build, buffer_pool=args.buffer_pool)
         return
 
     env = {
