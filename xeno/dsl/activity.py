@@ -1,10 +1,11 @@
 """Fields over what a customer did: orders in a period, messages, campaigns.
 
 They read the sibling tables of the table they are given (`table.metadata.tables[...]`),
-so the rule language still knows only a schema, never the app. Each compiles to one
+so the rule language still knows only a schema, never the app. Most compile to one
 set-based subquery the planner runs once (`customers.id IN (SELECT … GROUP BY …)`), not a
-correlated lookup per customer: at a million customers that is the difference between
-one pass over the orders index and a million probes into it.
+correlated lookup per customer: when the set is small, one pass over the orders index
+beats a million probes into it. A period aggregate that 0 satisfies is the exception
+(see `_in_period`): there the set is most customers, and the probes win.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, false, func, not_, select, true
+from sqlalchemy import ColumnElement, Table, false, func, select, true
 
 from . import attribution
 from .field import Field
@@ -43,9 +44,12 @@ def _in_period(
 ) -> ColumnElement[bool]:
     """`aggregate of the period's orders op value`, where no orders count as 0.
 
-    Customers with orders in the period are grouped in one pass over the orders; when 0
-    itself satisfies the comparison, the customers who do NOT are subtracted instead, so
-    those without any order in the period are in without being looked for.
+    When 0 fails the comparison (`spend IN LAST 90 DAYS > 5000`), the customers who hold
+    are grouped in one pass over the orders. When 0 satisfies it (`visits IN LAST 30 DAYS
+    < 1`: most customers, those without orders among them), each customer's own aggregate
+    is read through the orders' customer index instead: the set-based form would subtract
+    every customer who fails, a set often too large for an in-memory temporary table (at
+    1M customers / 5M orders 11.7 s against 3.8 s).
     """
     orders = table.metadata.tables["orders"]
     scale = 2 if measure == "spend" else 0
@@ -57,19 +61,23 @@ def _in_period(
         aggregate, bound = cents_sum(orders.c.amount), int(number * 100)
     else:
         aggregate, bound = func.count(), int(number)
-    zero_holds = _compare(Decimal(0), op, number)
-    having = _compare(aggregate, op, bound)
+    start = period_start(period, now)
+    if _compare(Decimal(0), op, number):
+        own = (select(func.coalesce(aggregate, 0))
+               .where(orders.c.customer_external_id == table.c.external_id,
+                      orders.c.ordered_at >= start)
+               .scalar_subquery())
+        return _compare(own, op, bound)
     # Grouped in the order of the orders' (customer, time, amount) index, the aggregate
     # streams through it; a range over the time index instead needs a temporary table per
     # group, which MariaDB picks for the fewer rows but pays for: at 5M orders, 90 days take
     # 3.3 s that way and 0.6 s through the customer index.
     ids = (select(orders.c.customer_external_id)
            .with_hint(orders, "USE INDEX (ix_orders_customer)", "mysql")
-           .where(orders.c.ordered_at >= period_start(period, now))
+           .where(orders.c.ordered_at >= start)
            .group_by(orders.c.customer_external_id)
-           .having(not_(having) if zero_holds else having))
-    inside = table.c.external_id.in_(ids)
-    return not_(inside) if zero_holds else inside
+           .having(_compare(aggregate, op, bound)))
+    return table.c.external_id.in_(ids)
 
 
 def spend_in(period: Param) -> Field:
