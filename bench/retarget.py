@@ -9,7 +9,8 @@ that `bench/segments.py` built (customers + orders over the last two years):
    last of them (as receipts would);
 2. GET /campaigns/<id>/results through gunicorn next to the hand-written SQL that
    computes the same numbers (PyMySQL, same run); the answers must agree;
-3. `spend IN LAST 90 DAYS > 5000` and `campaign N IS CONVERTED`: POST /segments/preview
+3. `spend IN LAST 90 DAYS > 5000`, `visits IN LAST 30 DAYS = 0` and
+   `campaign N IS CONVERTED`: POST /segments/preview
    (count + 10-row sample), the app's compiled COUNT alone, and a hand-written COUNT.
 """
 
@@ -44,6 +45,11 @@ WHERE c.id = %(id)s AND (
     AND (l.updated_at > t.updated_at OR (l.updated_at = t.updated_at AND l.id > t.id))))
  OR (t.status = 'HOLDOUT' AND o.ordered_at <= c.created_at + INTERVAL c.attribution_days DAY))
 GROUP BY t.status
+"""
+# Customers without an order in the last 30 days, as a DBA would ask it.
+LAPSED_SQL = """
+SELECT COUNT(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o
+ WHERE o.customer_external_id = c.external_id AND o.ordered_at >= %(start30)s)
 """
 SPEND_SQL = """
 SELECT COUNT(*) FROM customers c JOIN (SELECT customer_external_id FROM orders
@@ -192,6 +198,7 @@ def rules_bench(raw: Any, conn: http.client.HTTPConnection, headers: dict[str, s
     # their answers compare exactly; the preview resolves it at its own request
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     for rule, sql in ((("spend IN LAST 90 DAYS > 5000"), SPEND_SQL),
+                      ("visits IN LAST 30 DAYS = 0", LAPSED_SQL),
                       (f"campaign {cid} IS CONVERTED", CONVERTED_SQL)):
         def app_count(rule: str = rule) -> int:
             query = select(func.count()).select_from(table).where(
@@ -201,7 +208,8 @@ def rules_bench(raw: Any, conn: http.client.HTTPConnection, headers: dict[str, s
 
         def raw_count(sql: str = sql) -> int:
             with raw.cursor() as cur:
-                cur.execute(sql, {"id": cid, "start": now - dt.timedelta(days=90)})
+                cur.execute(sql, {"id": cid, "start": now - dt.timedelta(days=90),
+                                  "start30": now - dt.timedelta(days=30)})
                 return int(cur.fetchone()[0])
 
         def preview(rule: str = rule) -> int:
