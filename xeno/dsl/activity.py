@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, false, func, select, true
+from sqlalchemy import ColumnElement, Table, exists, false, func, select, true
 
 from . import attribution
 from .field import Field
@@ -49,7 +49,8 @@ def _in_period(
     < 1`: most customers, those without orders among them), each customer's own aggregate
     is read through the orders' customer index instead: the set-based form would subtract
     every customer who fails, a set often too large for an in-memory temporary table (at
-    1M customers / 5M orders 11.7 s against 3.8 s).
+    1M customers / 5M orders 11.7 s against 3.8 s). When only 0 holds for visits, that is
+    "no order in the period", and the first order found settles it (NOT EXISTS).
     """
     orders = table.metadata.tables["orders"]
     scale = 2 if measure == "spend" else 0
@@ -62,7 +63,13 @@ def _in_period(
     else:
         aggregate, bound = func.count(), int(number)
     start = period_start(period, now)
-    if _compare(Decimal(0), op, number):
+    zero_holds = _compare(Decimal(0), op, number)
+    if (measure == "visits" and zero_holds and op in ("=", "<", "<=")
+            and not _compare(Decimal(1), op, number)):
+        # only 0 holds: no order in the period, which the first order found settles
+        return ~exists().where(orders.c.customer_external_id == table.c.external_id,
+                               orders.c.ordered_at >= start)
+    if zero_holds:
         own = (select(func.coalesce(aggregate, 0))
                .where(orders.c.customer_external_id == table.c.external_id,
                       orders.c.ordered_at >= start)
