@@ -61,7 +61,9 @@ def scratch_database(prefix: str, sqlite_path: Path) -> Iterator[str]:
         yield f"sqlite:///{sqlite_path}"
         return
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    server = create_engine(make_url(SERVER_DB).set(database=None))
+    # The server, not the URL's database (which need not exist): URL.set() leaves a field
+    # it is given None for as it was, so the named tuple's _replace clears it.
+    server = create_engine(make_url(SERVER_DB)._replace(database=None))
     with server.begin() as conn:
         conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
     try:
