@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pymysql
 from sqlalchemy.engine import make_url
@@ -106,3 +107,16 @@ def set_buffer_pool(url: str, size: str) -> Callable[[], None]:
         conn.close()
 
     return restore
+
+
+def timed(fn: Callable[[], Any], runs: int, warmups: int = 1) -> tuple[list[float], Any]:
+    """Call fn `warmups` times, then time `runs` calls; return ms timings and the last result."""
+    result = None
+    for _ in range(warmups):
+        result = fn()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, result

@@ -24,13 +24,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from common import p95
+from common import p95, timed
 
 # Hand-written as a DBA would: one pass over the orders of the campaign's window (its
 # creation to `attribution_days` after it finished), then who received the campaign or was
 # held back, and for recipients whether a later touch claims the order instead.
-RESULTS_SQL = """
-SELECT t.status, COUNT(DISTINCT t.customer_id), COUNT(*), COALESCE(SUM(o.amount), 0)
+CLAIMED_SQL = """
 FROM campaigns c
 JOIN orders o ON o.ordered_at >= c.created_at
  AND o.ordered_at <= COALESCE(c.finished_at + INTERVAL c.attribution_days DAY,
@@ -44,8 +43,13 @@ WHERE c.id = %(id)s AND (
     AND l.status = 'SENT' AND l.updated_at <= o.ordered_at
     AND (l.updated_at > t.updated_at OR (l.updated_at = t.updated_at AND l.id > t.id))))
  OR (t.status = 'HOLDOUT' AND o.ordered_at <= c.created_at + INTERVAL c.attribution_days DAY))
-GROUP BY t.status
 """
+RESULTS_SQL = ("SELECT t.status, COUNT(DISTINCT t.customer_id), COUNT(*),"
+               " COALESCE(SUM(o.amount), 0)" + CLAIMED_SQL + "GROUP BY t.status")
+# The customers of either group, as a distinct derived table: computed once, then joined
+# to the customers by id.
+CONVERTED_SQL = ("SELECT COUNT(*) FROM customers WHERE id IN (SELECT customer_id FROM"
+                 " (SELECT DISTINCT t.customer_id" + CLAIMED_SQL + ") x)")
 # Customers without an order in the last 30 days, as a DBA would ask it.
 LAPSED_SQL = """
 SELECT COUNT(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o
@@ -56,38 +60,6 @@ SELECT COUNT(*) FROM customers c JOIN (SELECT customer_external_id FROM orders
  WHERE ordered_at >= %(start)s GROUP BY customer_external_id HAVING SUM(amount) > 5000) s
  ON s.customer_external_id = c.external_id
 """
-# The customers of either group, from the one pass over the window's orders (a distinct
-# derived table: computed once, then joined to the customers by id).
-CONVERTED_SQL = (
-    "SELECT COUNT(*) FROM customers WHERE id IN (SELECT customer_id FROM (SELECT DISTINCT"
-    " t.customer_id FROM campaigns c"
-    " JOIN orders o ON o.ordered_at >= c.created_at"
-    " AND o.ordered_at <= COALESCE(c.finished_at + INTERVAL c.attribution_days DAY,"
-    " '9999-12-31 23:59:59')"
-    " JOIN customers b ON b.external_id = o.customer_external_id"
-    " JOIN communications_log t ON t.customer_id = b.id AND t.campaign_id = c.id"
-    " WHERE c.id = %(id)s AND ("
-    "(t.status = 'SENT' AND o.ordered_at >= t.updated_at"
-    " AND o.ordered_at <= t.updated_at + INTERVAL c.attribution_days DAY"
-    " AND NOT EXISTS (SELECT 1 FROM communications_log l WHERE l.customer_id = t.customer_id"
-    " AND l.status = 'SENT' AND l.updated_at <= o.ordered_at"
-    " AND (l.updated_at > t.updated_at OR (l.updated_at = t.updated_at AND l.id > t.id))))"
-    " OR (t.status = 'HOLDOUT'"
-    " AND o.ordered_at <= c.created_at + INTERVAL c.attribution_days DAY))) x)"
-)
-
-
-def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
-    """Warm up once, then time `runs` calls; return ms timings and the last result."""
-    result = fn()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, result
-
-
 def _http(conn: http.client.HTTPConnection, headers: dict[str, str], method: str, path: str,
           body: Any = None) -> Any:
     conn.request(method, path, body=json.dumps(body) if body is not None else None,

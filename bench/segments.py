@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import connect, p95, start_web, wait_http  # noqa: E402
+from common import connect, p95, start_web, timed, wait_http  # noqa: E402
 
 from xeno.demo import generate  # noqa: E402
 from xeno.dsl.values import months_back  # noqa: E402
@@ -166,18 +166,6 @@ def audiences(now: dt.datetime) -> list[tuple[str, str, str, list]]:
     ]
 
 
-def timed(fn, runs: int) -> tuple[list[float], object]:
-    """Call fn twice to warm up, then `runs` times; return the timings in ms and the result."""
-    result = fn()
-    fn()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, result
-
-
 
 
 
@@ -257,9 +245,9 @@ def main() -> None:
                     return cur.fetchone()[0]
 
             print(f"timing: {rule}", flush=True)
-            t_prev, n_prev = timed(preview, args.runs)
+            t_prev, n_prev = timed(preview, args.runs, warmups=2)
             raw_sql = f"SELECT COUNT(*) FROM customers WHERE {raw_where}"
-            t_raw, n_raw = timed(lambda sql=raw_sql: count(sql), args.runs)
+            t_raw, n_raw = timed(lambda sql=raw_sql: count(sql), args.runs, warmups=2)
             naive_sql = f"SELECT COUNT(*) FROM {NAIVE_FROM} WHERE {naive_where}"
             same = preview() == count(raw_sql)  # back to back: the same `now` to the second
             t_naive = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
 from rq import Retry
@@ -40,12 +39,6 @@ def job_id(campaign_id: int) -> str:
     return f"dispatch-{campaign_id}"
 
 
-def _never_handed(campaign_id: int) -> Any:
-    return exists().where(CommunicationLog.campaign_id == campaign_id,
-                          CommunicationLog.status == "PENDING",
-                          CommunicationLog.handed_at.is_(None))
-
-
 def resume_stranded(timeout: float | None = None) -> list[int]:
     """Start delivery again for campaigns whose never-handed messages nobody is handing over.
 
@@ -60,12 +53,13 @@ def resume_stranded(timeout: float | None = None) -> list[int]:
     """
     timeout = float(timeout or current_app.config["RECEIPT_TIMEOUT"])
     cutoff = utcnow() - timedelta(seconds=timeout)
-    candidates = list(db.session.scalars(
+    never_handed = exists().where(CommunicationLog.campaign_id == Campaign.id,
+                                  CommunicationLog.status == "PENDING",
+                                  CommunicationLog.handed_at.is_(None))
+    candidates = db.session.scalars(
         select(Campaign).where(Campaign.status.in_(("scheduled", "sending")),
-                               Campaign.created_at < cutoff)))
-    resumed = [c for c in candidates
-               if db.session.scalar(select(_never_handed(c.id)))
-               and broker.free_job_id(job_id(c.id))]
+                               Campaign.created_at < cutoff, never_handed))
+    resumed = [c for c in candidates if broker.free_job_id(job_id(c.id))]
     db.session.commit()
     for campaign in resumed:
         schedule_dispatch(campaign)

@@ -26,6 +26,7 @@ from xeno.extensions import db
 from xeno.platform.errors import NotFound
 
 Z95 = 1.96
+GROUP_NAMES = {"SENT": "recipients", "HOLDOUT": "holdout"}  # log status -> results key
 
 
 def _metadata() -> Any:
@@ -42,11 +43,11 @@ def _groups(campaign: Campaign) -> dict[str, dict[str, Any]]:
     found = {status: (converted, orders, cents) for status, converted, orders, cents
              in db.session.execute(attribution.totals(
                  attribution.claimed_orders(_metadata(), campaign.id)))}
+    counts = {"SENT": campaign.sent, "HOLDOUT": campaign.holdout}
     out = {}
-    for name, status, count in (("recipients", "SENT", campaign.sent),
-                                ("holdout", "HOLDOUT", campaign.holdout)):
+    for status, name in GROUP_NAMES.items():
         converted, orders, cents = found.get(status, (0, 0, 0))
-        out[name] = {"count": count, "converted": int(converted or 0),
+        out[name] = {"count": counts[status], "converted": int(converted or 0),
                      "orders": int(orders or 0), "revenue": _money(cents)}
     return out
 
@@ -95,12 +96,11 @@ def results(campaign_id: int, now: dt.datetime | None = None) -> dict[str, Any]:
 def daily(campaign_id: int, now: dt.datetime | None = None) -> dict[str, Any]:
     """Return customers converted per day since the campaign was created, per group."""
     campaign = _campaign(campaign_id)
-    counts: dict[str, dict[str, int]] = {"recipients": {}, "holdout": {}}
-    names = {"SENT": "recipients", "HOLDOUT": "holdout"}
+    counts: dict[str, dict[str, int]] = {name: {} for name in GROUP_NAMES.values()}
     rows = db.session.execute(attribution.daily(
         attribution.claimed_orders(_metadata(), campaign.id)))
     for status, day, n in rows:
-        counts[names[status]][str(day)[:10]] = int(n)
+        counts[GROUP_NAMES[status]][str(day)[:10]] = int(n)
     first, today = campaign.created_at.date(), (now or utcnow()).date()
     # conversions happen within the window after a touch; show that window, or up to
     # the last day that has one (a long send), but never past today

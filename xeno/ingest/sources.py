@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from xeno.platform.http import JSON_STRING
+
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -230,7 +232,7 @@ def _jsonl_lines(handle: io.TextIOWrapper) -> Iterator[Line]:
 
 TOO_DEEP = "not valid JSON (it nests too deep to read)"
 # A JSON string (escapes included) or a bracket: what `_nested_end` walks.
-_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_STRING_OR_BRACKET = re.compile(JSON_STRING.pattern + r"|[\[\]{}]")
 
 
 def _nested_end(text: str) -> int | None:

@@ -23,7 +23,7 @@ BIGINT_MAX = 2**63 - 1
 MAX_PAGE = 1_000_000
 MAX_JSON_DEPTH = 64  # SPEC "Faults": deeper is a 400 invalid_json, checked before parsing
 # A JSON string, escapes included (unrolled, so a long string costs one C-level scan).
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 # \uD800-\uDFFF escapes: the only way a lone surrogate reaches a str from valid UTF-8.
@@ -120,7 +120,7 @@ def read_json() -> Any:
 
 def json_depth(text: str) -> int:
     """How deep the brackets of a JSON text nest, not counting brackets inside strings."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    brackets = _NOT_BRACKET.sub("", JSON_STRING.sub("", text))
     # map/accumulate/max all run in C: a 1 MiB body of brackets takes milliseconds
     return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
 
