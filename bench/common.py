@@ -83,7 +83,7 @@ def set_buffer_pool(url: str, size: str) -> Callable[[], None]:
     At a million customers the tables and their indexes are ~0.75 GB; in MariaDB's default
     128 MiB pool every write waits on the disk, which measures the pool, not the code.
     """
-    conn = connect(url)
+    conn = connect(url, database=False)  # a server setting: the database may not exist yet
     with conn.cursor() as cur:
         cur.execute("SELECT @@innodb_buffer_pool_size")
         (before,) = cur.fetchone()
@@ -101,7 +101,7 @@ def set_buffer_pool(url: str, size: str) -> Callable[[], None]:
     print(f" -> {after / (1 << 20):,.0f} MiB for this run")
 
     def restore() -> None:
-        conn = connect(url)
+        conn = connect(url, database=False)  # a server setting: the database may not exist yet
         with conn.cursor() as cur:
             cur.execute("SET GLOBAL innodb_buffer_pool_size = %s", (before,))
         conn.close()
